@@ -1,0 +1,411 @@
+// One WebSocket to one shard: subscriptions with their cursors, poke
+// buffering, heartbeat, reconnects, and pushing that shard's outbox.
+//
+// Contracts (PROTOCOL.md):
+// - parts of different pokes never interleave; nothing is applied before the
+//   poke ends, then every part of it is handed over at once;
+// - a subscription's cursor moves only at a poke's end, and only once the
+//   subscription has received its first part on this socket;
+// - a mutation's caller hears "done" only after a poke whose lastMutationId
+//   covers it has been handed to every subscription, so the synced rows and
+//   the end of the optimistic overlay land together.
+
+import { ShoalError } from './errors.js'
+
+const PUSH_MUTATIONS_MAX = 100 // the server's limit per push
+const PUSH_BYTES_MAX = 512 * 1024 // well under the server's 1 MiB frame limit
+
+export class ShardConnection {
+  /** @param {import('./index.js').ShoalClient} client @param {string} shard */
+  constructor(client, shard) {
+    this.client = client
+    this.shard = shard
+    this.subs = new Map() // subscription id -> subscription
+    this.ws = null
+    this.active = false // between connect() and the socket's close
+    this.connected = false // `connected` received on the current socket
+    this.stopped = false
+    this.epoch = null
+    this.attempt = 0
+    this.timer = null
+    this.heartbeat = null
+    this.lastHeard = 0
+    this.poke = null // the poke being buffered: { id, parts, bytes }
+    this.waiters = new Map() // pending mutation -> { resolve, reject }
+    this.awaitingPoke = [] // applied mutations whose covering poke has not come: { id, resolve }
+    this.unsaved = new Set() // mutations not yet persisted: never sent
+    this.sent = new Set() // mutations pushed on the current socket
+    this.pushTimer = null
+    this.pushAttempt = 0
+  }
+
+  // ---- lifecycle -------------------------------------------------------------
+
+  open() {
+    if (!this.active && !this.timer && !this.stopped) this.connect()
+  }
+
+  /** Reconnect now instead of waiting for the backoff (the browser came online). */
+  reconnectNow() {
+    if (!this.timer) return
+    clearTimeout(this.timer)
+    this.timer = null
+    this.connect()
+  }
+
+  async connect() {
+    this.timer = null
+    this.active = true
+    const c = this.client
+    let token
+    try {
+      token = await c.token()
+    } catch (err) {
+      this.active = false
+      if (err?.code === 'IDENTITY_CHANGED') return this.fail(err)
+      c.reportError(err instanceof ShoalError ? err : new ShoalError('TOKEN_UNAVAILABLE', 'getToken() failed.', { cause: err }))
+      return this.retry()
+    }
+    if (this.stopped) return (this.active = false)
+    const url = `${c.wsBase}/sync?shard=${encodeURIComponent(this.shard)}&client=${encodeURIComponent(c.clientId)}&v=1`
+    // Browsers cannot set headers on a WebSocket: the token rides as a subprotocol.
+    const protocols = token ? ['shoal-v1', `shoal-auth.${token}`] : ['shoal-v1']
+    let ws
+    try {
+      ws = new c.WebSocket(url, protocols)
+    } catch {
+      // The constructor's error may quote the protocols, hence the token: don't pass it on.
+      this.active = false
+      c.reportError(new ShoalError('BAD_SERVER_FRAME', `could not open a WebSocket to ${url}.`, { context: `shard ${this.shard}` }))
+      return this.retry()
+    }
+    this.ws = ws
+    this.lastHeard = Date.now()
+    ws.onmessage = (e) => this.ws === ws && this.onMessage(e.data)
+    ws.onclose = (e) => this.ws === ws && this.onClosed(e.code)
+    ws.onerror = () => {} // a close event follows; its code tells what happened
+    this.heartbeat = setInterval(() => this.beat(), c.heartbeatMs)
+    this.heartbeat.unref?.()
+  }
+
+  /** Send `ping`; a socket that has said nothing for two periods is dead. */
+  beat() {
+    if (Date.now() - this.lastHeard > 2 * this.client.heartbeatMs) return this.drop('heartbeat timeout')
+    if (this.ws?.readyState === 1) this.ws.send('ping')
+  }
+
+  /** Leave the socket now, without waiting for a close handshake that may never come. */
+  drop(reason) {
+    const ws = this.ws
+    if (!ws) return
+    try {
+      ws.close(4000, reason)
+    } catch {}
+    this.onClosed(4000)
+  }
+
+  onClosed(code) {
+    this.ws = null
+    this.active = false
+    this.connected = false
+    this.poke = null // a poke whose end never came is discarded
+    this.sent.clear()
+    clearInterval(this.heartbeat)
+    clearTimeout(this.pushTimer)
+    this.pushTimer = null
+    if (this.stopped) return
+    if (code === 4003) return this.fail(new ShoalError('FORBIDDEN', `this user may not use shard "${this.shard}".`))
+    if (code === 4002) return this.fail(new ShoalError('PROTOCOL_VERSION', 'the server refused protocol version 1.'))
+    // An expired token is refreshed at once (connect() asks getToken() again).
+    this.retry(code === 4001 && this.attempt === 0 ? 0 : undefined)
+  }
+
+  retry(delay) {
+    if (this.stopped) return
+    const c = this.client
+    delay ??= backoff(this.attempt, c.reconnectMinMs, c.reconnectMaxMs)
+    this.attempt++
+    this.timer = setTimeout(() => this.connect(), delay)
+    this.timer.unref?.()
+  }
+
+  /** Stop for good: a fatal close, or the client closing. */
+  fail(err) {
+    this.stop(err)
+    for (const sub of this.subs.values()) sub.onError?.(err)
+    this.client.reportError(err)
+  }
+
+  stop(err = new ShoalError('CLOSED', 'the client was closed.')) {
+    this.stopped = true
+    clearTimeout(this.timer)
+    this.timer = null
+    if (this.ws) {
+      const ws = this.ws
+      this.ws = null
+      try {
+        ws.close(1000, 'client closed')
+      } catch {}
+    }
+    this.onClosed(1000)
+    for (const { reject } of this.waiters.values()) reject(err)
+    this.waiters.clear()
+  }
+
+  send(frame) {
+    this.ws.send(JSON.stringify(frame))
+  }
+
+  // ---- incoming frames -------------------------------------------------------
+
+  onMessage(data) {
+    this.lastHeard = Date.now()
+    if (data === 'pong' || typeof data !== 'string') return
+    let msg
+    try {
+      msg = JSON.parse(data)
+    } catch {
+      return this.badFrame('a frame that is not JSON')
+    }
+    switch (msg?.type) {
+      case 'connected':
+        return this.onConnected(msg)
+      case 'pokeStart':
+        if (this.poke) return this.badFrame(`pokeStart ${msg.pokeId} before the end of poke ${this.poke.id}`)
+        this.poke = { id: msg.pokeId, parts: [], bytes: data.length }
+        return
+      case 'pokePart':
+        if (this.poke?.id !== msg.pokeId) return this.badFrame(`pokePart of poke ${msg.pokeId} outside it`)
+        this.poke.bytes += data.length
+        if (this.poke.bytes > this.client.pokeBytesMax) {
+          this.client.reportError(new ShoalError('POKE_TOO_LARGE', `poke ${msg.pokeId} passed ${this.client.pokeBytesMax} bytes.`, { context: `shard ${this.shard}` }))
+          return this.drop('poke too large')
+        }
+        this.poke.parts.push(msg)
+        return
+      case 'pokeEnd': {
+        if (this.poke?.id !== msg.pokeId) return this.badFrame(`pokeEnd of poke ${msg.pokeId} outside it`)
+        const { parts } = this.poke
+        this.poke = null
+        return this.applyPoke(parts, msg)
+      }
+      case 'poke':
+        if (this.poke) return this.badFrame(`poke ${msg.pokeId} before the end of poke ${this.poke.id}`)
+        return this.applyPoke(msg.parts ?? [], msg)
+      case 'pushResult':
+        return this.onPushResult(msg.results ?? [])
+      case 'error':
+        return this.onServerError(msg)
+      default:
+        return // a frame type from a newer server: ignore it
+    }
+  }
+
+  badFrame(what) {
+    this.client.reportError(new ShoalError('BAD_SERVER_FRAME', `the server sent ${what}; reconnecting.`, { context: `shard ${this.shard}` }))
+    this.drop('bad frame')
+  }
+
+  onConnected(msg) {
+    const c = this.client
+    this.connected = true
+    this.attempt = 0
+    this.epoch = msg.epoch
+    const s = c.outbox.shard(this.shard)
+    if (msg.lastMutationId < s.confirmed) {
+      c.warn(
+        `shard "${this.shard}" says the last mutation of client ${c.clientId} is ${msg.lastMutationId}, ` +
+          `but it had confirmed ${s.confirmed}: the server lost that history (a wiped development database or a restore). ` +
+          `Renumbering ${s.pending.length} pending mutation(s) from ${msg.lastMutationId + 1}.`,
+      )
+      c.outbox.renumber(this.shard, msg.lastMutationId + 1)
+      // Mutations the server has forgotten will never be covered by a poke.
+      for (const { resolve } of this.awaitingPoke) resolve()
+      this.awaitingPoke = []
+      c.outbox.save().catch((err) => c.reportError(err))
+    }
+    for (const sub of this.subs.values()) this.sendSubscribe(sub)
+    this.flushPush()
+  }
+
+  applyPoke(parts, end) {
+    const changes = new Map()
+    for (const part of parts) {
+      const sub = this.subs.get(part.sub)
+      if (!sub) continue // unsubscribed meanwhile
+      let change = changes.get(sub)
+      if (!change) changes.set(sub, (change = { reset: part.reset === true, rows: [] }))
+      else if (part.reset) (change.reset = true), (change.rows = [])
+      for (const op of part.rows ?? []) change.rows.push(op)
+    }
+    const at = { seq: end.seq, epoch: end.epoch, lastMutationId: end.lastMutationId }
+    for (const [sub, change] of changes) {
+      sub.live = true
+      try {
+        sub.onChange({ ...change, ...at })
+      } catch (err) {
+        this.client.reportError(err)
+      }
+    }
+    for (const sub of this.subs.values()) if (sub.live) sub.cursor = { seq: end.seq, epoch: end.epoch }
+    this.confirmUpTo(end.lastMutationId)
+    if (end.epoch !== this.epoch) {
+      // The log's timeline changed under this socket: start every view afresh.
+      this.epoch = end.epoch
+      for (const sub of this.subs.values()) (sub.cursor = null), this.sendSubscribe(sub)
+    }
+  }
+
+  /** The rows handed over reflect every mutation up to `last`: those callers are done. */
+  confirmUpTo(last) {
+    if (typeof last !== 'number') return
+    const c = this.client
+    const done = c.outbox.confirm(this.shard, last)
+    for (const m of done) {
+      this.waiters.get(m)?.resolve()
+      this.waiters.delete(m)
+    }
+    this.awaitingPoke = this.awaitingPoke.filter((a) => a.id > last || (a.resolve(), false))
+    if (done.length) c.outbox.save().catch((err) => c.reportError(err))
+  }
+
+  onPushResult(results) {
+    const c = this.client
+    const ob = c.outbox
+    let changed = false
+    for (const r of results) {
+      if (r.status === 'ok' || r.status === 'duplicate') {
+        // Applied: it leaves the outbox now, its caller hears with the covering poke.
+        for (const m of ob.confirm(this.shard, r.id)) {
+          const w = this.waiters.get(m)
+          this.waiters.delete(m)
+          if (w) this.awaitingPoke.push({ id: m.id, resolve: w.resolve })
+        }
+        this.pushAttempt = 0
+        changed = true
+      } else if (r.code === 'OUT_OF_ORDER') {
+        const s = ob.shard(this.shard)
+        if (s.pending.length && r.expected < s.pending[0].id && r.expected <= s.confirmed) {
+          c.warn(`shard "${this.shard}" expects mutation ${r.expected} but had confirmed ${s.confirmed}: renumbering pending mutations from ${r.expected}.`)
+          ob.renumber(this.shard, r.expected)
+          changed = true
+        }
+        this.retryPush()
+      } else if (r.code === 'INTERNAL') {
+        this.retryPush() // consumed nothing: send it again later
+      } else {
+        // Refused: its id is consumed and its writes rolled back on the server.
+        for (const m of ob.confirm(this.shard, r.id)) {
+          const w = this.waiters.get(m)
+          this.waiters.delete(m)
+          if (m.id !== r.id) {
+            if (w) this.awaitingPoke.push({ id: m.id, resolve: w.resolve })
+            continue
+          }
+          const err = new ShoalError(r.code ?? 'MUTATOR_FAILED', r.message ?? 'the mutation was refused.', { context: `mutation ${m.name} #${m.id}` })
+          if (w) w.reject(err)
+          else c.reportError(err) // replayed from a previous page: nobody else will hear of it
+        }
+        changed = true
+      }
+    }
+    if (changed) ob.save().catch((err) => c.reportError(err))
+  }
+
+  onServerError(msg) {
+    const c = this.client
+    const sub = msg.id != null ? this.subs.get(msg.id) : undefined
+    const err = new ShoalError(msg.code ?? 'INTERNAL', msg.message ?? 'no message.', {
+      context: sub ? `subscription ${sub.shape}` : `shard ${this.shard}`,
+    })
+    if (sub) {
+      this.subs.delete(sub.id) // a refused subscription is not held by the server
+      return sub.onError ? sub.onError(err) : c.reportError(err)
+    }
+    if (msg.code === 'TOKEN_EXPIRED' || msg.code === 'PROTOCOL_VERSION') return // the close that follows handles it
+    c.reportError(err)
+  }
+
+  // ---- subscriptions ---------------------------------------------------------
+
+  subscribe(sub) {
+    this.subs.set(sub.id, sub)
+    if (this.connected) this.sendSubscribe(sub)
+    else this.open()
+  }
+
+  unsubscribe(id) {
+    if (this.subs.delete(id) && this.connected) this.send({ type: 'unsubscribe', id })
+  }
+
+  sendSubscribe(sub) {
+    sub.live = false
+    const frame = { type: 'subscribe', id: sub.id, shape: sub.shape, args: sub.args }
+    // Resume only on the same timeline; otherwise the server must start us afresh.
+    if (sub.cursor && sub.cursor.epoch === this.epoch) frame.since = sub.cursor
+    this.send(frame)
+  }
+
+  // ---- mutations -------------------------------------------------------------
+
+  async mutate(name, args) {
+    const ob = this.client.outbox
+    const m = ob.add(this.shard, name, args)
+    const done = new Promise((resolve, reject) => this.waiters.set(m, { resolve, reject }))
+    this.unsaved.add(m)
+    try {
+      await ob.save()
+    } catch (err) {
+      this.unsaved.delete(m)
+      this.waiters.delete(m)
+      ob.drop(this.shard, m)
+      throw err
+    }
+    this.unsaved.delete(m)
+    this.open()
+    this.flushPush()
+    return done
+  }
+
+  /** Push every persisted mutation not yet sent on this socket, in id order. */
+  flushPush() {
+    if (!this.connected || this.pushTimer) return
+    let batch = []
+    let bytes = 0
+    for (const m of this.client.outbox.shard(this.shard).pending) {
+      if (this.unsaved.has(m)) break // saves finish in order: the rest are unsaved too
+      if (this.sent.has(m)) continue
+      const size = JSON.stringify(m.args).length + m.name.length + 32
+      if (batch.length === PUSH_MUTATIONS_MAX || (batch.length && bytes + size > PUSH_BYTES_MAX)) {
+        this.sendPush(batch)
+        batch = []
+        bytes = 0
+      }
+      batch.push(m)
+      bytes += size
+    }
+    if (batch.length) this.sendPush(batch)
+  }
+
+  sendPush(batch) {
+    this.send({ type: 'push', mutations: batch.map(({ id, name, args }) => ({ id, name, args })) })
+    for (const m of batch) this.sent.add(m)
+  }
+
+  retryPush() {
+    this.sent.clear()
+    if (this.pushTimer) return
+    const c = this.client
+    this.pushTimer = setTimeout(() => {
+      this.pushTimer = null
+      this.flushPush()
+    }, backoff(this.pushAttempt++, c.reconnectMinMs, c.reconnectMaxMs))
+    this.pushTimer.unref?.()
+  }
+}
+
+/** Exponential backoff with jitter, so that clients dropped together do not return together. */
+export function backoff(attempt, minMs, maxMs) {
+  const cap = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30))
+  return cap / 2 + (Math.random() * cap) / 2
+}

@@ -1,0 +1,112 @@
+/** Wire codes from the Shoal protocol, plus the client's own. */
+export type ShoalErrorCode =
+  | 'BAD_FRAME' | 'BAD_ARGS' | 'UNKNOWN_SHAPE' | 'UNKNOWN_MUTATOR' | 'FORBIDDEN' | 'WRONG_SHARD'
+  | 'OUT_OF_ORDER' | 'CONFLICT' | 'VALIDATION' | 'MUTATOR_FAILED' | 'TOO_MANY_SUBSCRIPTIONS'
+  | 'TOKEN_EXPIRED' | 'PROTOCOL_VERSION' | 'FRAME_TOO_LARGE' | 'RATE_LIMITED' | 'INTERNAL'
+  | 'OUTBOX_FULL' | 'STORAGE' | 'IDENTITY_CHANGED' | 'POKE_TOO_LARGE' | 'BAD_SERVER_FRAME'
+  | 'TOKEN_UNAVAILABLE' | 'CLOSED'
+  | (string & {}) // a typed error thrown by an app's mutator carries its own code
+
+export declare class ShoalError extends Error {
+  constructor(code: ShoalErrorCode, message: string, details?: { context?: string; cause?: unknown; expected?: number })
+  readonly name: 'ShoalError'
+  readonly code: ShoalErrorCode
+  /** The message as the server (or client) said it, without context or hint. */
+  readonly serverMessage: string
+  readonly expected?: number
+}
+
+export type RowOp =
+  | { op: 'put'; table: string; id: string | number; doc: Record<string, unknown> }
+  | { op: 'del'; table: string; id: string | number }
+
+export interface Cursor { seq: number; epoch: string }
+
+export interface ShapeChange extends Cursor {
+  /** Drop what you held for this subscription: `rows` are its whole view. */
+  reset: boolean
+  rows: RowOp[]
+  lastMutationId: number
+}
+
+export interface OutboxRecord {
+  v: 1
+  clientId: string
+  userId: string
+  updatedAt: number
+  shards: Record<string, { nextId: number; confirmed: number; pending: { id: number; name: string; args: unknown }[] }>
+}
+
+/** Where outboxes persist. */
+export interface OutboxStorage {
+  list(): Promise<OutboxRecord[]>
+  put(record: OutboxRecord): Promise<void>
+  delete(clientId: string): Promise<void>
+}
+
+export interface Locks {
+  /** Resolves to a release function, or null if another writer holds `name`. */
+  tryAcquire(name: string): Promise<null | (() => void)>
+}
+
+export interface WebSocketLike {
+  readonly readyState: number
+  send(data: string): void
+  close(code?: number, reason?: string): void
+  onmessage: ((event: { data: unknown }) => void) | null
+  onclose: ((event: { code: number }) => void) | null
+  onerror: ((event: unknown) => void) | null
+}
+
+export interface ShoalClientOptions {
+  /** The worker's origin, e.g. "https://chat.example.workers.dev" (http(s) or ws(s)). */
+  baseUrl: string
+  /** Returns a current token; called for every new socket, so an expired token gets refreshed. */
+  getToken?: () => string | Promise<string>
+  /** The user the outbox belongs to. Default: the `sub` claim of the first token. */
+  userId?: string
+  /** A WebSocket constructor taking (url, protocols). Default: globalThis.WebSocket. */
+  WebSocket?: new (url: string, protocols: string[]) => WebSocketLike
+  /** Default: IndexedDB in browsers, memory elsewhere (Node: fileStorage from '@shoal/client/node'). */
+  storage?: OutboxStorage
+  /** Default: Web Locks where available, else a lock per process. */
+  locks?: Locks
+  /** The shard used when a call names none. Default "__root__". */
+  shard?: string
+  heartbeatMs?: number
+  reconnectMinMs?: number
+  reconnectMaxMs?: number
+  /** Most unconfirmed mutations held; more is a ShoalError OUTBOX_FULL. Default 1000. */
+  outboxMax?: number
+  /** Largest poke buffered, in bytes of frames. Default 64 MiB. */
+  pokeBytesMax?: number
+  /** Errors nobody else hears of (a replayed mutation refused, a bad frame). Default console.error. */
+  onError?: (error: ShoalError | Error) => void
+  /** Developer warnings (e.g. renumbered mutations). Default console.warn. */
+  onWarning?: (message: string) => void
+}
+
+export declare const DEFAULT_SHARD: '__root__'
+
+export declare class ShoalClient {
+  constructor(options: ShoalClientOptions)
+  /** Resolves once the outbox is chosen (adopted or new). */
+  readonly ready: Promise<void>
+  /** This client's id; defined once `ready` resolves. */
+  readonly clientId: string | undefined
+  readonly userId: string | undefined
+  subscribeShape(
+    shape: string,
+    args: Record<string, unknown>,
+    onChange: (change: ShapeChange) => void,
+    options?: { shard?: string; onError?: (error: ShoalError) => void },
+  ): () => void
+  /** Resolves when the server applied it and a poke covering it was handed to every subscription. */
+  mutate(name: string, args: Record<string, unknown>, options?: { shard?: string }): Promise<void>
+  close(): Promise<void>
+}
+
+export declare function memoryStorage(): OutboxStorage
+export declare function indexedDBStorage(options?: { name?: string; indexedDB?: IDBFactory }): OutboxStorage
+export declare function webLocks(manager: LockManager): Locks
+export declare function processLocks(): Locks

@@ -1,0 +1,163 @@
+// @shoal/client: one WebSocket per shard, opened on demand; shape
+// subscriptions; a persisted outbox of mutations replayed exactly once.
+
+import { ShardConnection } from './connection.js'
+import { ShoalError } from './errors.js'
+import { defaultLocks, processLocks, webLocks } from './locks.js'
+import { Outbox } from './outbox.js'
+import { defaultStorage, indexedDBStorage, memoryStorage } from './storage.js'
+
+export { ShoalError, memoryStorage, indexedDBStorage, webLocks, processLocks }
+
+export const DEFAULT_SHARD = '__root__'
+
+export class ShoalClient {
+  /** @param {import('./index.js').ShoalClientOptions} options */
+  constructor(options) {
+    const {
+      baseUrl,
+      getToken,
+      userId,
+      WebSocket = globalThis.WebSocket,
+      storage = defaultStorage(),
+      locks = defaultLocks(),
+      shard = DEFAULT_SHARD,
+      heartbeatMs = 15_000,
+      reconnectMinMs = 250,
+      reconnectMaxMs = 30_000,
+      outboxMax = 1000,
+      pokeBytesMax = 64 * 1024 * 1024,
+      onError,
+      onWarning,
+    } = options ?? {}
+    if (typeof baseUrl !== 'string') throw new TypeError('ShoalClient: `baseUrl` is required, e.g. "https://chat.example.workers.dev".')
+    if (typeof WebSocket !== 'function') {
+      throw new TypeError('ShoalClient: no WebSocket here; pass `WebSocket` (in Node: `import { WebSocket } from "ws"`).')
+    }
+    this.wsBase = baseUrl.replace(/^http/, 'ws').replace(/\/+$/, '')
+    this.getToken = getToken
+    this.WebSocket = WebSocket
+    this.shard = shard
+    this.heartbeatMs = heartbeatMs
+    this.reconnectMinMs = reconnectMinMs
+    this.reconnectMaxMs = reconnectMaxMs
+    this.pokeBytesMax = pokeBytesMax
+    this.onError = onError
+    this.onWarning = onWarning
+    this.connections = new Map()
+    this.subscriptionCount = 0
+    this.closed = false
+    this.userId = undefined
+    this.outbox = undefined
+    /** Resolves once the outbox is chosen; every call waits for it. */
+    this.ready = this.start({ userId, storage, locks, outboxMax })
+    this.ready.catch((err) => this.reportError(err))
+    this.onOnline = () => {
+      for (const conn of this.connections.values()) conn.reconnectNow()
+    }
+    globalThis.addEventListener?.('online', this.onOnline)
+  }
+
+  async start({ userId, storage, locks, outboxMax }) {
+    this.userId = userId ?? (this.getToken ? subjectOf(await this.getToken()) : undefined) ?? 'anonymous'
+    const outbox = await Outbox.open({ storage, locks, userId: this.userId, outboxMax })
+    if (this.closed) {
+      await outbox.close()
+      throw new ShoalError('CLOSED', 'the client was closed before it started.')
+    }
+    this.outbox = outbox
+    // An adopted outbox replays its pending mutations without waiting for a call.
+    for (const [shard, s] of Object.entries(outbox.record.shards)) {
+      if (s.pending.length) this.connection(shard).open()
+    }
+  }
+
+  /** The id of this client's outbox; known once `ready` resolves. */
+  get clientId() {
+    return this.outbox?.clientId
+  }
+
+  /**
+   * Sync one shape. `onChange` gets one call per poke that touches it:
+   * `{ reset, rows, seq, epoch, lastMutationId }`; `reset` means "drop what
+   * you held, these rows are the whole view".
+   * @returns {() => void} unsubscribe
+   */
+  subscribeShape(shape, args, onChange, { shard = this.shard, onError } = {}) {
+    const sub = { id: `s${++this.subscriptionCount}`, shape, args: args ?? {}, onChange, onError, cursor: null, live: false }
+    let active = true
+    this.ready.then(
+      () => active && !this.closed && this.connection(shard).subscribe(sub),
+      (err) => onError?.(err),
+    )
+    return () => {
+      if (!active) return
+      active = false
+      this.connections.get(shard)?.unsubscribe(sub.id)
+    }
+  }
+
+  /**
+   * Queue a mutation: numbered, persisted, then pushed. Resolves once the
+   * server applied it and a poke covering it has been handed to every
+   * subscription; rejects with a ShoalError if the server refused it.
+   */
+  async mutate(name, args, { shard = this.shard } = {}) {
+    await this.ready
+    if (this.closed) throw new ShoalError('CLOSED', 'the client was closed.', { context: `mutation ${name}` })
+    return this.connection(shard).mutate(name, args ?? {})
+  }
+
+  /** Close every socket and release the outbox; pending mutations stay persisted. */
+  async close() {
+    if (this.closed) return
+    this.closed = true
+    globalThis.removeEventListener?.('online', this.onOnline)
+    for (const conn of this.connections.values()) conn.stop()
+    try {
+      await this.ready
+    } catch {
+      return
+    }
+    await this.outbox.close()
+  }
+
+  connection(shard) {
+    let conn = this.connections.get(shard)
+    if (!conn) this.connections.set(shard, (conn = new ShardConnection(this, shard)))
+    return conn
+  }
+
+  /** A fresh token for a new socket; refuses a token of another user. */
+  async token() {
+    if (!this.getToken) return null
+    const token = await this.getToken()
+    if (!token) throw new ShoalError('TOKEN_UNAVAILABLE', 'getToken() returned no token.')
+    const sub = subjectOf(token)
+    if (sub !== undefined && sub !== this.userId) {
+      throw new ShoalError('IDENTITY_CHANGED', `the outbox belongs to user "${this.userId}", the new token to "${sub}".`)
+    }
+    return token
+  }
+
+  reportError(err) {
+    if (this.onError) this.onError(err)
+    else console.error(err)
+  }
+
+  warn(message) {
+    if (this.onWarning) this.onWarning(message)
+    else console.warn(`[shoal] ${message}`)
+  }
+}
+
+/** The `sub` claim of a JWT, without verifying it (the server does that); undefined if not a JWT. */
+function subjectOf(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')
+    const sub = JSON.parse(atob(payload)).sub
+    return typeof sub === 'string' ? sub : undefined
+  } catch {
+    return undefined
+  }
+}

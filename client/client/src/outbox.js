@@ -1,0 +1,144 @@
+// The outbox: every mutation gets the next id for (client, shard), 1, 2, 3, ...,
+// and is persisted before it is sent. A client id names one outbox with one
+// writer at a time (see locks.js). Confirmed mutations leave the outbox.
+
+import { ShoalError } from './errors.js'
+
+const LOCK_PREFIX = 'shoal-outbox:'
+
+/**
+ * @typedef {{ id: number, name: string, args: object }} Mutation
+ * @typedef {{ nextId: number, confirmed: number, pending: Mutation[] }} ShardOutbox
+ */
+
+export class Outbox {
+  /**
+   * Adopt an unlocked outbox of this user (pending mutations first, so they
+   * replay after a reload), or start a new client id. Outboxes of other users
+   * are never touched: their mutations belong to that identity.
+   * @param {{ storage: import('./index.js').OutboxStorage, locks: import('./locks.js').Locks, userId: string, outboxMax: number }} options
+   */
+  static async open({ storage, locks, userId, outboxMax }) {
+    let records
+    try {
+      records = await storage.list()
+    } catch (cause) {
+      throw new ShoalError('STORAGE', 'could not read the outbox storage.', { cause })
+    }
+    const mine = records
+      .filter((r) => r?.v === 1 && r.userId === userId)
+      .sort((a, b) => pendingCount(b) - pendingCount(a) || a.updatedAt - b.updatedAt)
+    for (const record of mine) {
+      const release = await locks.tryAcquire(LOCK_PREFIX + record.clientId)
+      if (release) return new Outbox(record, storage, release, outboxMax)
+    }
+    for (;;) {
+      const clientId = newClientId()
+      const release = await locks.tryAcquire(LOCK_PREFIX + clientId)
+      if (!release) continue
+      const record = { v: 1, clientId, userId, updatedAt: Date.now(), shards: {} }
+      const outbox = new Outbox(record, storage, release, outboxMax)
+      await outbox.save()
+      return outbox
+    }
+  }
+
+  constructor(record, storage, release, outboxMax) {
+    this.record = record
+    this.storage = storage
+    this.release = release
+    this.outboxMax = outboxMax
+    this.saving = Promise.resolve()
+  }
+
+  get clientId() {
+    return this.record.clientId
+  }
+
+  get userId() {
+    return this.record.userId
+  }
+
+  /** @returns {ShardOutbox} */
+  shard(key) {
+    return (this.record.shards[key] ??= { nextId: 1, confirmed: 0, pending: [] })
+  }
+
+  /** Numbers a mutation; the caller must `await save()` before sending it. */
+  add(shard, name, args) {
+    const total = Object.values(this.record.shards).reduce((n, s) => n + s.pending.length, 0)
+    if (total >= this.outboxMax) {
+      throw new ShoalError('OUTBOX_FULL', `the outbox already holds ${total} unconfirmed mutations (outboxMax).`, {
+        context: `mutation ${name}`,
+      })
+    }
+    const s = this.shard(shard)
+    const mutation = { id: s.nextId++, name, args }
+    s.pending.push(mutation)
+    return mutation
+  }
+
+  /** Removes a mutation that could not be persisted and closes the gap in ids. */
+  drop(shard, mutation) {
+    const s = this.shard(shard)
+    const at = s.pending.indexOf(mutation)
+    if (at < 0) return
+    s.pending.splice(at, 1)
+    this.renumber(shard, mutation.id)
+  }
+
+  /**
+   * Everything up to `upTo` is applied (or answered) on the server: drop it
+   * from the outbox. Returns the mutations that left.
+   */
+  confirm(shard, upTo) {
+    const s = this.shard(shard)
+    if (upTo > s.confirmed) s.confirmed = upTo
+    const done = []
+    while (s.pending.length && s.pending[0].id <= upTo) done.push(s.pending.shift())
+    return done
+  }
+
+  /**
+   * Give pending mutations the ids from `from` on, in order. Used when the
+   * server lost the history behind `from` (a wiped dev database).
+   */
+  renumber(shard, from) {
+    const s = this.shard(shard)
+    s.pending.forEach((m, i) => (m.id = from + i))
+    s.nextId = from + s.pending.length
+    if (s.confirmed >= from) s.confirmed = from - 1
+  }
+
+  /** Persists the current state; writes happen one after another, in call order. */
+  save() {
+    this.record.updatedAt = Date.now()
+    const snapshot = {
+      ...this.record,
+      shards: Object.fromEntries(
+        Object.entries(this.record.shards).map(([k, s]) => [
+          k,
+          { nextId: s.nextId, confirmed: s.confirmed, pending: s.pending.map(({ id, name, args }) => ({ id, name, args })) },
+        ]),
+      ),
+    }
+    const write = this.saving.then(() => this.storage.put(snapshot))
+    this.saving = write.catch(() => {})
+    return write.catch((cause) => {
+      throw new ShoalError('STORAGE', 'could not persist the outbox.', { cause })
+    })
+  }
+
+  async close() {
+    await this.saving
+    this.release()
+  }
+}
+
+function pendingCount(record) {
+  return Object.values(record.shards ?? {}).reduce((n, s) => n + (s.pending?.length ?? 0), 0)
+}
+
+function newClientId() {
+  return globalThis.crypto.randomUUID()
+}
