@@ -107,6 +107,6 @@ export declare class ShoalClient {
 }
 
 export declare function memoryStorage(): OutboxStorage
-export declare function indexedDBStorage(options?: { name?: string; indexedDB?: IDBFactory }): OutboxStorage
-export declare function webLocks(manager: LockManager): Locks
+export declare function indexedDBStorage(options?: { name?: string; /** default globalThis.indexedDB */ indexedDB?: unknown }): OutboxStorage
+export declare function webLocks(manager: { request(name: string, options: { ifAvailable: boolean }, callback: (lock: unknown) => unknown): Promise<unknown> }): Locks
 export declare function processLocks(): Locks

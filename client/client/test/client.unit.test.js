@@ -1,0 +1,303 @@
+// UNIT TESTS AGAINST A FAKE SERVER (test/fake-server.js): they check pure
+// client logic by scripting server frames by hand. What the real worker does
+// is checked in integration.test.js.
+
+import assert from 'node:assert/strict'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { WebSocket } from 'ws'
+import { ShoalClient, ShoalError, memoryStorage } from '../src/index.js'
+import { fileStorage } from '../src/node.js'
+import { startFakeServer } from './fake-server.js'
+
+let server
+before(async () => (server = await startFakeServer()))
+after(() => server.stop())
+
+const SECRET_TOKEN = jwt('alice')
+
+function jwt(sub) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  return `${b64({ alg: 'HS256' })}.${b64({ sub, exp: 9e9 })}.c2lnbmF0dXJlLXNlY3JldA`
+}
+
+/** A client on the fake server whose errors and warnings are recorded. */
+function makeClient(options = {}) {
+  const errors = []
+  const warnings = []
+  const client = new ShoalClient({
+    baseUrl: server.url,
+    WebSocket,
+    getToken: () => SECRET_TOKEN,
+    storage: memoryStorage(),
+    reconnectMinMs: 10,
+    reconnectMaxMs: 50,
+    onError: (e) => errors.push(e),
+    onWarning: (w) => warnings.push(w),
+    ...options,
+  })
+  return { client, errors, warnings }
+}
+
+const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms))
+
+test('opens one socket per shard with the token as a subprotocol', async () => {
+  const n = server.sockets.length
+  const { client } = makeClient()
+  client.subscribeShape('messagesByChannel', { channelId: 'c1' }, () => {}, { shard: 'team:1' })
+  const s = await server.socket(n)
+  assert.equal(s.url.pathname, '/sync')
+  assert.equal(s.url.searchParams.get('shard'), 'team:1')
+  assert.equal(s.url.searchParams.get('client'), client.clientId)
+  assert.equal(s.url.searchParams.get('v'), '1')
+  assert.equal(s.protocols, `shoal-v1, shoal-auth.${SECRET_TOKEN}`)
+  s.send({ type: 'connected', shard: 'team:1', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  const sub = await s.next('subscribe')
+  assert.deepEqual(sub, { type: 'subscribe', id: sub.id, shape: 'messagesByChannel', args: { channelId: 'c1' } })
+  await client.close()
+})
+
+test('a poke is applied only at its end, all parts at once; the one-frame form too', async () => {
+  const n = server.sockets.length
+  const { client } = makeClient()
+  const changes = []
+  client.subscribeShape('messagesByChannel', { channelId: 'c1' }, (c) => changes.push(c))
+  const s = await server.socket(n)
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 3, lastMutationId: 0 })
+  const { id } = await s.next('subscribe')
+  const put = (i) => ({ op: 'put', table: 'messages', id: `m${i}`, doc: { id: `m${i}`, text: `t${i}` } })
+  s.send({ type: 'pokeStart', pokeId: 'p1' })
+  s.send({ type: 'pokePart', pokeId: 'p1', sub: id, reset: true, rows: [put(1)] })
+  s.send({ type: 'pokePart', pokeId: 'p1', sub: id, reset: false, rows: [put(2)] })
+  await tick()
+  assert.equal(changes.length, 0, 'nothing before pokeEnd')
+  s.send({ type: 'pokeEnd', pokeId: 'p1', seq: 3, epoch: 'e1', lastMutationId: 0 })
+  await tick()
+  assert.equal(changes.length, 1)
+  assert.deepEqual(changes[0], { reset: true, rows: [put(1), put(2)], seq: 3, epoch: 'e1', lastMutationId: 0 })
+  s.send({ type: 'poke', pokeId: 'p2', parts: [{ sub: id, reset: false, rows: [{ op: 'del', table: 'messages', id: 'm1' }] }], seq: 4, epoch: 'e1', lastMutationId: 0 })
+  await tick()
+  assert.deepEqual(changes[1].rows, [{ op: 'del', table: 'messages', id: 'm1' }])
+  assert.equal(changes[1].seq, 4)
+  await client.close()
+})
+
+test('a poke whose end never comes is discarded; the client resumes with its cursor', async () => {
+  const n = server.sockets.length
+  const { client } = makeClient()
+  const changes = []
+  client.subscribeShape('messagesByChannel', { channelId: 'c1' }, (c) => changes.push(c))
+  const s = await server.socket(n)
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 5, lastMutationId: 0 })
+  const { id } = await s.next('subscribe')
+  s.send({ type: 'poke', pokeId: 'p1', parts: [{ sub: id, reset: true, rows: [] }], seq: 5, epoch: 'e1', lastMutationId: 0 })
+  s.send({ type: 'pokeStart', pokeId: 'p2' })
+  s.send({ type: 'pokePart', pokeId: 'p2', sub: id, reset: false, rows: [{ op: 'del', table: 'messages', id: 'x' }] })
+  await tick()
+  s.ws.terminate()
+  const s2 = await server.socket(n + 1)
+  s2.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 6, lastMutationId: 0 })
+  const resub = await s2.next('subscribe')
+  assert.equal(resub.id, id)
+  assert.deepEqual(resub.since, { seq: 5, epoch: 'e1' })
+  assert.equal(changes.length, 1, 'the broken poke was never applied')
+  await client.close()
+})
+
+test('an epoch change re-subscribes without since', async () => {
+  const n = server.sockets.length
+  const { client } = makeClient()
+  client.subscribeShape('messagesByChannel', { channelId: 'c1' }, () => {})
+  const s = await server.socket(n)
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 5, lastMutationId: 0 })
+  const { id } = await s.next('subscribe')
+  s.send({ type: 'poke', pokeId: 'p1', parts: [{ sub: id, reset: true, rows: [] }], seq: 5, epoch: 'e1', lastMutationId: 0 })
+  await tick()
+  s.ws.terminate()
+  const s2 = await server.socket(n + 1)
+  s2.send({ type: 'connected', shard: '__root__', epoch: 'e2', seq: 1, lastMutationId: 0 })
+  const resub = await s2.next('subscribe')
+  assert.equal(resub.since, undefined)
+  await client.close()
+})
+
+test('mutations are numbered per shard, persisted before sent, resolved by the covering poke', async () => {
+  const n = server.sockets.length
+  const storage = memoryStorage()
+  const puts = []
+  const { client } = makeClient({ storage: { ...storage, put: async (r) => (puts.push(structuredClone(r)), storage.put(r)) } })
+  const a = client.mutate('sendMessage', { id: 'm1', channelId: 'c1', text: 'a' })
+  const b = client.mutate('sendMessage', { id: 'm2', channelId: 'c1', text: 'b' })
+  const other = client.mutate('createChannel', { id: 'c9', name: 'x' }, { shard: 'other' })
+  const s = await server.socket(n)
+  const s2 = await server.socket(n + 1)
+  const [root, otherSock] = s.url.searchParams.get('shard') === '__root__' ? [s, s2] : [s2, s]
+  root.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  otherSock.send({ type: 'connected', shard: 'other', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  const pushA = await root.next('push')
+  const pushes = [...pushA.mutations]
+  if (pushes.length < 2) pushes.push(...(await root.next('push')).mutations)
+  assert.deepEqual(pushes.map((m) => m.id), [1, 2])
+  assert.deepEqual((await otherSock.next('push')).mutations, [{ id: 1, name: 'createChannel', args: { id: 'c9', name: 'x' } }])
+  const saved = puts.find((r) => r.shards.__root__?.pending.length === 2)
+  assert.ok(saved, 'both were persisted before the push')
+  let settled = false
+  a.then(() => (settled = true))
+  root.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }, { id: 2, status: 'duplicate' }] })
+  await tick()
+  assert.equal(settled, false, 'not done before the covering poke')
+  root.send({ type: 'poke', pokeId: 'p', parts: [], seq: 1, epoch: 'e1', lastMutationId: 2 })
+  await a
+  await b
+  otherSock.send({ type: 'pushResult', results: [{ id: 1, status: 'error', code: 'FORBIDDEN', message: 'not a member' }] })
+  await assert.rejects(other, (e) => e instanceof ShoalError && e.code === 'FORBIDDEN' && /not a member/.test(e.message))
+  await tick()
+  assert.equal(puts.at(-1).shards.__root__.pending.length, 0, 'confirmed mutations leave the outbox')
+  assert.equal(puts.at(-1).shards.__root__.nextId, 3)
+  await client.close()
+})
+
+test('a lower connected.lastMutationId renumbers pending mutations and warns', async () => {
+  const n = server.sockets.length
+  const { client, warnings } = makeClient()
+  const first = client.mutate('sendMessage', { id: 'm1', channelId: 'c1', text: 'a' })
+  let s = await server.socket(n)
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 0, lastMutationId: 6 })
+  // The server already had 1..6 from this client id (say): 7 is next.
+  assert.equal((await s.next('push')).mutations[0].id, 1)
+  s.send({ type: 'pushResult', results: [{ id: 1, status: 'duplicate' }] })
+  s.send({ type: 'poke', pokeId: 'p', parts: [], seq: 0, epoch: 'e1', lastMutationId: 6 })
+  await first
+  const pending = [client.mutate('sendMessage', { id: 'm2', channelId: 'c1', text: 'b' }), client.mutate('sendMessage', { id: 'm3', channelId: 'c1', text: 'c' })]
+  await tick()
+  s.ws.terminate() // offline before any answer
+  s = await server.socket(n + 1)
+  // The dev database was wiped: the server knows nothing of this client.
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e2', seq: 0, lastMutationId: 0 })
+  const push = await s.next('push')
+  assert.deepEqual(push.mutations.map((m) => [m.id, m.args.id]), [[1, 'm2'], [2, 'm3']])
+  assert.equal(warnings.length, 1)
+  assert.match(warnings[0], /lost that history.*Renumbering 2 pending mutation\(s\) from 1/)
+  s.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }, { id: 2, status: 'ok' }] })
+  s.send({ type: 'poke', pokeId: 'p', parts: [], seq: 2, epoch: 'e2', lastMutationId: 2 })
+  await Promise.all(pending)
+  await client.close()
+})
+
+test('a full outbox refuses with OUTBOX_FULL; an unpersistable mutation is never sent', async () => {
+  const { client } = makeClient({ outboxMax: 2, baseUrl: 'http://127.0.0.1:9' })
+  client.mutate('sendMessage', { id: 'a' }).catch(() => {})
+  client.mutate('sendMessage', { id: 'b' }).catch(() => {})
+  await assert.rejects(client.mutate('sendMessage', { id: 'c' }), (e) => e.code === 'OUTBOX_FULL' && /outboxMax/.test(e.message))
+  await client.close()
+
+  const n = server.sockets.length
+  const storage = memoryStorage()
+  let fail = false
+  const flaky = { ...storage, put: async (r) => { if (fail) throw new Error('disk full'); return storage.put(r) } }
+  const { client: c2 } = makeClient({ storage: flaky })
+  await c2.ready
+  fail = true
+  await assert.rejects(c2.mutate('sendMessage', { id: 'x' }), (e) => e.code === 'STORAGE')
+  fail = false
+  const ok = c2.mutate('sendMessage', { id: 'y' })
+  const s = await server.socket(n)
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  const push = await s.next('push')
+  assert.deepEqual(push.mutations, [{ id: 1, name: 'sendMessage', args: { id: 'y' } }], 'the failed one left no gap')
+  s.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }] })
+  s.send({ type: 'poke', pokeId: 'p', parts: [], seq: 1, epoch: 'e1', lastMutationId: 1 })
+  await ok
+  await c2.close()
+})
+
+test('reload: a new client adopts the unlocked outbox and replays in order; a locked one is not adopted', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-outbox-'))
+  const { client: first } = makeClient({ storage: fileStorage(dir), baseUrl: 'http://127.0.0.1:9' })
+  first.mutate('sendMessage', { id: 'm1' }).catch(() => {})
+  first.mutate('sendMessage', { id: 'm2' }).catch(() => {})
+  await first.ready
+  await tick()
+  const { client: tab2 } = makeClient({ storage: fileStorage(dir), baseUrl: 'http://127.0.0.1:9' })
+  await tab2.ready
+  assert.notEqual(tab2.clientId, first.clientId, 'a second tab gets its own outbox')
+  await first.close()
+  await tab2.close()
+
+  const { client: bob } = makeClient({ storage: fileStorage(dir), getToken: () => jwt('bob') })
+  await bob.ready
+  assert.notEqual(bob.clientId, first.clientId, 'never adopts another user\'s outbox')
+  await bob.close()
+
+  const n = server.sockets.length
+  const { client: reloaded } = makeClient({ storage: fileStorage(dir) })
+  await reloaded.ready
+  assert.equal(reloaded.clientId, first.clientId)
+  const s = await server.socket(n) // opened without any call: pending mutations replay
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 0, lastMutationId: 1 })
+  const push = await s.next('push')
+  assert.deepEqual(push.mutations.map((m) => [m.id, m.args.id]), [[1, 'm1'], [2, 'm2']])
+  await reloaded.close()
+})
+
+test('an expired token is refreshed and the socket reopened; the token never shows in errors', async () => {
+  const n = server.sockets.length
+  let calls = 0
+  const { client, errors } = makeClient({ getToken: () => (++calls, SECRET_TOKEN) })
+  client.subscribeShape('messagesByChannel', { channelId: 'c1' }, () => {})
+  const s = await server.socket(n)
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  await s.next('subscribe')
+  s.send({ type: 'error', code: 'TOKEN_EXPIRED', message: 'token expired' })
+  s.close(4001)
+  const s2 = await server.socket(n + 1)
+  assert.ok(calls >= 3, 'getToken was asked again') // once for the user id, once per socket
+  s2.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  await s2.next('subscribe')
+  s2.send('not json')
+  s2.send({ type: 'error', code: 'BAD_FRAME', message: 'whatever' })
+  await server.socket(n + 2)
+  assert.ok(errors.length >= 1)
+  for (const e of errors) assert.ok(!String(e.message + e.stack).includes(SECRET_TOKEN))
+  await client.close()
+})
+
+test('a token of another user is refused with IDENTITY_CHANGED', async () => {
+  let token = SECRET_TOKEN
+  const { client, errors } = makeClient({ getToken: () => token })
+  await client.ready
+  token = jwt('mallory')
+  const failed = new Promise((resolve) => client.subscribeShape('messagesByChannel', {}, () => {}, { onError: resolve }))
+  const err = await failed
+  assert.equal(err.code, 'IDENTITY_CHANGED')
+  assert.ok(errors.some((e) => e.code === 'IDENTITY_CHANGED'))
+  await client.close()
+})
+
+test('heartbeat: sends ping; a silent socket is dropped and reopened', async () => {
+  const n = server.sockets.length
+  const { client } = makeClient({ heartbeatMs: 30 })
+  client.subscribeShape('messagesByChannel', {}, () => {})
+  const s = await server.socket(n)
+  assert.equal(await s.next('ping'), 'ping')
+  // The fake never answers pong: after two periods the client gives up on it.
+  await server.socket(n + 1)
+  await client.close()
+})
+
+test('a refused subscription reports its code to its own onError', async () => {
+  const n = server.sockets.length
+  const { client } = makeClient()
+  const err = new Promise((resolve) => client.subscribeShape('nope', {}, () => {}, { onError: resolve }))
+  const s = await server.socket(n)
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  const { id } = await s.next('subscribe')
+  s.send({ type: 'error', code: 'UNKNOWN_SHAPE', message: 'no shape "nope"', id })
+  const e = await err
+  assert.ok(e instanceof ShoalError)
+  assert.equal(e.code, 'UNKNOWN_SHAPE')
+  assert.match(e.message, /subscription nope: UNKNOWN_SHAPE: no shape "nope"\. No shape of this name/)
+  await client.close()
+})

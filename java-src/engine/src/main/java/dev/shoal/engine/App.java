@@ -1,0 +1,106 @@
+package dev.shoal.engine;
+
+import dev.shoal.engine.mutate.Mutator;
+import dev.shoal.engine.schema.Table;
+import dev.shoal.engine.shape.Shape;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * An app's definitions: tables, shapes and mutators, checked once at registration. Immutable and
+ * safe to keep in a static field (it holds no per-shard state).
+ */
+public final class App {
+    private final Map<String, Table> tables;
+    private final Map<String, Shape> shapes;
+    private final Map<String, Mutator> mutators;
+
+    private App(Map<String, Table> tables, Map<String, Shape> shapes, Map<String, Mutator> mutators) {
+        this.tables = tables;
+        this.shapes = shapes;
+        this.mutators = mutators;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Table table(String name) {
+        return tables.get(name);
+    }
+
+    public Collection<Table> tables() {
+        return tables.values();
+    }
+
+    public Shape shape(String name) {
+        return shapes.get(name);
+    }
+
+    public Collection<Shape> shapes() {
+        return shapes.values();
+    }
+
+    public Mutator mutator(String name) {
+        return mutators.get(name);
+    }
+
+    public Collection<Mutator> mutators() {
+        return mutators.values();
+    }
+
+    public static final class Builder {
+        private final Map<String, Table> tables = new LinkedHashMap<>();
+        private final Map<String, Shape> shapes = new LinkedHashMap<>();
+        private final Map<String, Mutator> mutators = new LinkedHashMap<>();
+
+        public Builder table(Table table) {
+            if (tables.put(table.name(), table) != null) {
+                throw new IllegalArgumentException("table " + table.name() + " registered twice");
+            }
+            return this;
+        }
+
+        public Builder shape(Shape shape) {
+            if (shapes.put(shape.name(), shape) != null) {
+                throw new IllegalArgumentException("shape " + shape.name() + " registered twice");
+            }
+            return this;
+        }
+
+        public Builder mutator(Mutator mutator) {
+            if (mutators.put(mutator.name(), mutator) != null) {
+                throw new IllegalArgumentException("mutator " + mutator.name() + " registered twice");
+            }
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the first definition that does not hold together */
+        public App build() {
+            for (Shape s : shapes.values()) {
+                Table t = tables.get(s.table());
+                if (t == null) {
+                    throw new IllegalArgumentException("shape " + s.name() + " is on unknown table " + s.table());
+                }
+                if (s.predicate() == null) {
+                    throw new IllegalArgumentException("shape " + s.name() + " has no where: write Where.all() to sync every row");
+                }
+                for (String c : s.columns()) {
+                    if (!t.hasColumn(c)) {
+                        throw new IllegalArgumentException("shape " + s.name() + " projects unknown column " + t.name() + "." + c);
+                    }
+                }
+            }
+            for (Mutator m : mutators.values()) {
+                if (m.server() == null) {
+                    throw new IllegalArgumentException("mutator " + m.name() + " has no server implementation");
+                }
+            }
+            return new App(Collections.unmodifiableMap(new LinkedHashMap<>(tables)),
+                    Collections.unmodifiableMap(new LinkedHashMap<>(shapes)),
+                    Collections.unmodifiableMap(new LinkedHashMap<>(mutators)));
+        }
+    }
+}

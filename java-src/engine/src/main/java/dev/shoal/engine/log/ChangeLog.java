@@ -1,0 +1,119 @@
+package dev.shoal.engine.log;
+
+import dev.shoal.engine.App;
+import dev.shoal.engine.schema.ColumnType;
+import dev.shoal.engine.schema.Table;
+import dev.shoal.engine.schema.Validator;
+import dev.shoal.engine.sql.Sql;
+import dev.shoal.engine.where.WhereCompiler;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The shard's storage layout: the app's tables, the change log and the engine's own state.
+ * SQLite triggers append one {@code __cdc_log} row per row change inside the writing statement,
+ * so every write and its log entry commit or roll back together, and no write path can forget the
+ * log. Row documents are built by SQLite ({@code json_object}), typed by the schema.
+ */
+public final class ChangeLog {
+    private ChangeLog() {}
+
+    /** Milliseconds since the epoch, computed by SQLite at the moment of the write. */
+    private static final String NOW_MS = "(julianday('now') - 2440587.5) * 86400000.0";
+
+    public static void install(Sql sql, App app, int rowBytesMax) {
+        // The six columns of the design, plus the pre-image (the row before an update or delete),
+        // which lets the same compiled predicate answer "was this row visible".
+        sql.exec("CREATE TABLE IF NOT EXISTS __cdc_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL,"
+                + " \"table\" TEXT NOT NULL, id TEXT NOT NULL, op TEXT NOT NULL, doc TEXT, pre TEXT)");
+        sql.exec("CREATE INDEX IF NOT EXISTS __cdc_log_row ON __cdc_log(\"table\", id, seq)");
+        sql.exec("CREATE TABLE IF NOT EXISTS __shoal_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+        sql.exec("CREATE TABLE IF NOT EXISTS __shoal_clients (identity TEXT NOT NULL, client TEXT NOT NULL,"
+                + " last_mutation_id INTEGER NOT NULL, PRIMARY KEY (identity, client))");
+        sql.exec("CREATE TABLE IF NOT EXISTS __shoal_conns (conn TEXT PRIMARY KEY, identity TEXT NOT NULL,"
+                + " client TEXT NOT NULL, claims TEXT NOT NULL, exp REAL NOT NULL)");
+        sql.exec("CREATE TABLE IF NOT EXISTS __shoal_subs (conn TEXT NOT NULL, sub TEXT NOT NULL, shape TEXT NOT NULL,"
+                + " args TEXT NOT NULL, PRIMARY KEY (conn, sub))");
+        sql.exec("INSERT OR IGNORE INTO __shoal_meta (key, value) VALUES ('epoch', ?)", newEpoch());
+        for (Table table : app.tables()) {
+            installTable(sql, table, rowBytesMax);
+        }
+    }
+
+    private static void installTable(Sql sql, Table table, int rowBytesMax) {
+        String name = WhereCompiler.quote(table.name());
+        String columns = "id TEXT PRIMARY KEY NOT NULL";
+        for (Map.Entry<String, Validator> c : table.columns().entrySet()) {
+            if (!c.getKey().equals("id")) {
+                columns += ", " + WhereCompiler.quote(c.getKey()) + " " + sqlType(c.getValue().columnType());
+            }
+        }
+        sql.exec("CREATE TABLE IF NOT EXISTS " + name + " (" + columns + ")");
+        String literal = "'" + table.name() + "'";
+        String newDoc = doc(table, "NEW", List.copyOf(table.columns().keySet()));
+        String oldDoc = doc(table, "OLD", List.copyOf(table.columns().keySet()));
+        String tooLarge = "SELECT RAISE(ABORT, 'SHOAL_ROW_TOO_LARGE') WHERE length(CAST(" + newDoc + " AS BLOB)) > " + rowBytesMax + ";";
+        trigger(sql, table, "ins", "AFTER INSERT", tooLarge
+                + " INSERT INTO __cdc_log (ts, \"table\", id, op, doc, pre) VALUES (" + NOW_MS + ", " + literal
+                + ", NEW.id, 'insert', " + newDoc + ", NULL);");
+        trigger(sql, table, "upd", "AFTER UPDATE", tooLarge
+                + " SELECT RAISE(ABORT, 'SHOAL_ID_IMMUTABLE') WHERE NEW.id IS NOT OLD.id;"
+                + " INSERT INTO __cdc_log (ts, \"table\", id, op, doc, pre) VALUES (" + NOW_MS + ", " + literal
+                + ", NEW.id, 'update', " + newDoc + ", " + oldDoc + ");");
+        trigger(sql, table, "del", "AFTER DELETE",
+                "INSERT INTO __cdc_log (ts, \"table\", id, op, doc, pre) VALUES (" + NOW_MS + ", " + literal
+                + ", OLD.id, 'delete', NULL, " + oldDoc + ");");
+    }
+
+    private static void trigger(Sql sql, Table table, String suffix, String when, String body) {
+        // Dropped and recreated on every start, so triggers always match the current schema.
+        String name = WhereCompiler.quote("__shoal_log_" + table.name() + "_" + suffix);
+        sql.exec("DROP TRIGGER IF EXISTS " + name);
+        sql.exec("CREATE TRIGGER " + name + " " + when + " ON " + WhereCompiler.quote(table.name()) + " BEGIN " + body + " END");
+    }
+
+    /**
+     * SQL for the JSON document of a row of {@code table} under {@code alias}, holding
+     * {@code columns}. Booleans render as true/false and JSON columns as JSON, not as text.
+     */
+    public static String doc(Table table, String alias, List<String> columns) {
+        String out = "";
+        for (String c : columns) {
+            String ref = alias + "." + WhereCompiler.quote(c);
+            ColumnType type = table.column(c).columnType();
+            String value = switch (type) {
+                case BOOLEAN -> "json(CASE WHEN " + ref + " IS NULL THEN 'null' WHEN " + ref + " THEN 'true' ELSE 'false' END)";
+                case JSON -> "json(" + ref + ")";
+                default -> ref;
+            };
+            out += (out.isEmpty() ? "" : ", ") + "'" + c + "', " + value;
+        }
+        return "json_object(" + out + ")";
+    }
+
+    private static String sqlType(ColumnType type) {
+        return switch (type) {
+            case TEXT, JSON -> "TEXT";
+            case REAL -> "REAL";
+            case INTEGER, BOOLEAN -> "INTEGER";
+        };
+    }
+
+    /** The highest committed seq, 0 while the log is empty; unaffected by compaction. */
+    public static long seq(Sql sql) {
+        return sql.queryLong(0, "SELECT seq FROM sqlite_sequence WHERE name = '__cdc_log'");
+    }
+
+    public static String epoch(Sql sql) {
+        return sql.queryString("SELECT value FROM __shoal_meta WHERE key = 'epoch'");
+    }
+
+    private static String newEpoch() {
+        String alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
+        String out = "";
+        for (int i = 0; i < 12; i++) {
+            out += alphabet.charAt((int) (Math.random() * alphabet.length()));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,202 @@
+package dev.shoal.engine.mutate;
+
+import dev.shoal.engine.ShoalError;
+import dev.shoal.engine.schema.ColumnType;
+import dev.shoal.engine.schema.Table;
+import dev.shoal.engine.schema.Validator;
+import dev.shoal.engine.sql.Rows;
+import dev.shoal.engine.sql.Sql;
+import dev.shoal.engine.sql.SqlException;
+import dev.shoal.engine.where.WhereCompiler;
+import dev.shoal.protocol.Json;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A mutator's writer ({@code ctx.db}). Every write goes to a synced table whose triggers append
+ * to {@code __cdc_log} in the same statement, so data and log cannot disagree. The shard runs one
+ * write at a time, so an existing id on insert or a missing row on patch is a deterministic
+ * {@code CONFLICT}, never a race to retry.
+ */
+public final class Db {
+    private final Sql sql;
+    private final Function<String, Table> tables;
+
+    public Db(Sql sql, Function<String, Table> tables) {
+        this.sql = sql;
+        this.tables = tables;
+    }
+
+    /** Inserts a new row; {@code row} must hold {@code id} and every non-optional column. */
+    public void insert(String tableName, Map<String, Object> row) {
+        Table table = table(tableName);
+        checkComplete(table, row);
+        List<String> names = new ArrayList<>();
+        List<Object> values = new ArrayList<>();
+        String marks = "";
+        for (Map.Entry<String, Object> e : row.entrySet()) {
+            names.add(WhereCompiler.quote(e.getKey()));
+            values.add(bindable(table, e.getKey(), e.getValue()));
+            marks += marks.isEmpty() ? "?" : ",?";
+        }
+        String statement = "INSERT INTO " + WhereCompiler.quote(table.name()) + " (" + String.join(",", names) + ") VALUES (" + marks + ")";
+        try {
+            sql.exec(statement, values.toArray());
+        } catch (SqlException e) {
+            if (e.constraint && exists(table, (String) row.get("id"))) {
+                throw ShoalError.conflict(table.name() + " " + row.get("id") + " already exists: pick a new id, or patch it");
+            }
+            throw translate(table, e);
+        }
+    }
+
+    /** Changes only the given columns of an existing row (concurrent patches of other columns survive). */
+    public void patch(String tableName, String id, Map<String, Object> fields) {
+        Table table = table(tableName);
+        if (fields.containsKey("id")) {
+            throw ShoalError.validation(table.name() + ".id cannot be patched");
+        }
+        if (fields.isEmpty()) {
+            throw ShoalError.validation("patch of " + table.name() + " " + id + " names no column");
+        }
+        update(table, id, fields, "patch");
+    }
+
+    /** Replaces every column of an existing row; columns not given become null (and must allow it). */
+    public void replace(String tableName, String id, Map<String, Object> row) {
+        Table table = table(tableName);
+        Map<String, Object> full = new LinkedHashMap<>(row);
+        full.put("id", id);
+        checkComplete(table, full);
+        full.remove("id");
+        for (String column : table.columns().keySet()) {
+            if (!column.equals("id") && !full.containsKey(column)) {
+                full.put(column, null);
+            }
+        }
+        update(table, id, full, "replace");
+    }
+
+    public void delete(String tableName, String id) {
+        Table table = table(tableName);
+        Rows rows = sql.query("DELETE FROM " + WhereCompiler.quote(table.name()) + " WHERE id = ? RETURNING id", id);
+        if (!rows.next()) {
+            throw ShoalError.conflict("delete of " + table.name() + " " + id + ": no such row");
+        }
+        drain(rows);
+    }
+
+    /** The row with this id as column -> value (booleans as Boolean, JSON as Json text), or null. */
+    public Map<String, Object> get(String tableName, String id) {
+        Table table = table(tableName);
+        List<String> cols = new ArrayList<>();
+        for (String c : table.columns().keySet()) {
+            cols.add(WhereCompiler.quote(c));
+        }
+        Rows rows = sql.query("SELECT " + String.join(",", cols) + " FROM " + WhereCompiler.quote(table.name()) + " WHERE id = ?", id);
+        if (!rows.next()) {
+            return null;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        int i = 0;
+        for (Map.Entry<String, Validator> c : table.columns().entrySet()) {
+            Object v = rows.get(i++);
+            if (v != null && c.getValue().columnType() == ColumnType.BOOLEAN) {
+                v = ((Number) v).longValue() != 0;
+            }
+            out.put(c.getKey(), v);
+        }
+        drain(rows);
+        return out;
+    }
+
+    private void update(Table table, String id, Map<String, Object> fields, String verb) {
+        List<Object> values = new ArrayList<>();
+        String sets = "";
+        for (Map.Entry<String, Object> e : fields.entrySet()) {
+            Validator type = column(table, e.getKey());
+            if (e.getValue() == null && !type.acceptsNull() && !type.acceptsAbsent()) {
+                throw ShoalError.validation(table.name() + "." + e.getKey() + ": expected " + type.describe() + ", got null");
+            }
+            values.add(bindable(table, e.getKey(), e.getValue()));
+            sets += (sets.isEmpty() ? "" : ", ") + WhereCompiler.quote(e.getKey()) + " = ?";
+        }
+        values.add(id);
+        Rows rows;
+        try {
+            rows = sql.query("UPDATE " + WhereCompiler.quote(table.name()) + " SET " + sets + " WHERE id = ? RETURNING id", values.toArray());
+        } catch (SqlException e) {
+            throw translate(table, e);
+        }
+        if (!rows.next()) {
+            throw ShoalError.conflict(verb + " of " + table.name() + " " + id + ": no such row");
+        }
+        drain(rows);
+    }
+
+    private static void checkComplete(Table table, Map<String, Object> row) {
+        for (Map.Entry<String, Validator> c : table.columns().entrySet()) {
+            Object v = row.get(c.getKey());
+            if (v == null && !c.getValue().acceptsNull() && !c.getValue().acceptsAbsent()) {
+                throw ShoalError.validation(table.name() + "." + c.getKey() + ": missing, expected " + c.getValue().describe());
+            }
+        }
+    }
+
+    private static Object bindable(Table table, String column, Object value) {
+        Validator type = column(table, column);
+        if (value == null) {
+            return null;
+        }
+        type.checkValue(value, table.name() + "." + column);
+        if (value instanceof Boolean b) {
+            return b ? 1L : 0L;
+        }
+        if (value instanceof Json j) {
+            return j.text();
+        }
+        if (value instanceof Integer i) {
+            return (long) i;
+        }
+        return value;
+    }
+
+    private static Validator column(Table table, String column) {
+        if (!table.hasColumn(column)) {
+            throw ShoalError.validation("table " + table.name() + " has no column " + column);
+        }
+        return table.column(column);
+    }
+
+    private boolean exists(Table table, String id) {
+        return sql.queryLong(0, "SELECT 1 FROM " + WhereCompiler.quote(table.name()) + " WHERE id = ?", id) == 1;
+    }
+
+    private static RuntimeException translate(Table table, SqlException e) {
+        String m = e.getMessage() == null ? "" : e.getMessage();
+        if (m.contains("SHOAL_ROW_TOO_LARGE")) {
+            return ShoalError.validation("a row of " + table.name() + " would exceed the row size limit");
+        }
+        if (e.constraint) {
+            return ShoalError.conflict(table.name() + ": " + m);
+        }
+        return e;
+    }
+
+    private Table table(String name) {
+        Table t = tables.apply(name);
+        if (t == null) {
+            throw ShoalError.validation("no table named " + name);
+        }
+        return t;
+    }
+
+    private static void drain(Rows rows) {
+        while (rows.next()) {
+            // RETURNING statements complete only when read to the end
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.shoal.engine.mutate;
+
+import dev.shoal.engine.schema.V;
+import dev.shoal.protocol.Json;
+
+/**
+ * A named write with validated args and an authoritative server implementation that runs inside
+ * the shard's Durable Object, in one storage transaction, exactly once per (identity, client, id).
+ * <pre>
+ *   Mutator.named("sendMessage")
+ *       .args(V.object().field("id", V.id("messages")).field("text", V.string().max(4000)))
+ *       .server((ctx, args) -> ctx.db().insert("messages", Row.of("id", ..., "authorId", ctx.auth().userId())))
+ * </pre>
+ */
+public final class Mutator {
+    @FunctionalInterface
+    public interface Server {
+        /** Throw {@link dev.shoal.engine.ShoalError} for an expected failure; any write is rolled back. */
+        void run(MutatorContext ctx, Json args);
+    }
+
+    private final String name;
+    private final V.Obj args;
+    private final Server server;
+
+    private Mutator(String name, V.Obj args, Server server) {
+        this.name = name;
+        this.args = args;
+        this.server = server;
+    }
+
+    public static Mutator named(String name) {
+        return new Mutator(name, V.object(), null);
+    }
+
+    public Mutator args(V.Obj validator) {
+        return new Mutator(name, validator, server);
+    }
+
+    public Mutator server(Server impl) {
+        return new Mutator(name, args, impl);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public V.Obj args() {
+        return args;
+    }
+
+    public Server server() {
+        return server;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.shoal.engine.shape;
+
+import dev.shoal.engine.Auth;
+import dev.shoal.engine.schema.V;
+import dev.shoal.engine.where.Where;
+import dev.shoal.protocol.Json;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A shape: a table, a predicate over validated args, and a column projection. The client picks the
+ * partition by name and args; {@link #where} runs on the server with an {@link Auth} the client
+ * cannot forge, and the table's read policy is AND-composed with it.
+ * <pre>
+ *   Shape.named("messagesByChannel").on("messages")
+ *       .args(V.object().field("channelId", V.id("channels")))
+ *       .where((auth, args) -> Where.eq("channelId", args.get("channelId").asString()))
+ *       .columns("channelId", "authorId", "text", "createdAt")
+ * </pre>
+ */
+public final class Shape {
+    /** Computes the shape's predicate; args have passed {@link #args()} before this runs. */
+    @FunctionalInterface
+    public interface Predicate {
+        Where where(Auth auth, Json args);
+    }
+
+    private final String name;
+    private final String table;
+    private final V.Obj args;
+    private final Predicate where;
+    private final List<String> columns;
+
+    private Shape(String name, String table, V.Obj args, Predicate where, List<String> columns) {
+        this.name = name;
+        this.table = table;
+        this.args = args;
+        this.where = where;
+        this.columns = columns;
+    }
+
+    public static Shape named(String name) {
+        return new Shape(name, null, V.object(), null, List.of());
+    }
+
+    public Shape on(String tableName) {
+        return new Shape(name, tableName, args, where, columns);
+    }
+
+    public Shape args(V.Obj validator) {
+        return new Shape(name, table, validator, where, columns);
+    }
+
+    public Shape where(Predicate predicate) {
+        return new Shape(name, table, args, predicate, columns);
+    }
+
+    /** The projected columns; {@code id} is always included. Empty means every column. */
+    public Shape columns(String... names) {
+        List<String> list = new ArrayList<>();
+        list.add("id");
+        for (String n : names) {
+            if (!n.equals("id")) {
+                list.add(n);
+            }
+        }
+        return new Shape(name, table, args, where, List.copyOf(list));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String table() {
+        return table;
+    }
+
+    public V.Obj args() {
+        return args;
+    }
+
+    public Predicate predicate() {
+        return where;
+    }
+
+    public List<String> columns() {
+        return columns;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.shoal.protocol;
+
+/**
+ * Encodes the frames the server sends (PROTOCOL.md, "Server -> client"). Row lists arrive as
+ * JSON text built by SQLite and are spliced in unchanged.
+ */
+public final class ServerFrames {
+    private ServerFrames() {}
+
+    public static String connected(String shard, String epoch, long seq, long lastMutationId) {
+        return "{\"type\":\"connected\",\"shard\":" + JsonText.quote(shard) + ",\"epoch\":" + JsonText.quote(epoch)
+                + ",\"seq\":" + seq + ",\"lastMutationId\":" + lastMutationId + "}";
+    }
+
+    public static String pokeStart(String pokeId) {
+        return "{\"type\":\"pokeStart\",\"pokeId\":" + JsonText.quote(pokeId) + "}";
+    }
+
+    /** {@code rowsJson} is a JSON array of row ops. */
+    public static String pokePart(String pokeId, String sub, boolean reset, String rowsJson) {
+        return "{\"type\":\"pokePart\",\"pokeId\":" + JsonText.quote(pokeId) + ",\"sub\":" + JsonText.quote(sub)
+                + ",\"reset\":" + reset + ",\"rows\":" + rowsJson + "}";
+    }
+
+    public static String pokeEnd(String pokeId, long seq, String epoch, long lastMutationId) {
+        return "{\"type\":\"pokeEnd\",\"pokeId\":" + JsonText.quote(pokeId) + ",\"seq\":" + seq + ",\"epoch\":"
+                + JsonText.quote(epoch) + ",\"lastMutationId\":" + lastMutationId + "}";
+    }
+
+    public static String error(ErrorCode code, String message, String subscriptionId) {
+        return "{\"type\":\"error\",\"code\":\"" + code.name() + "\",\"message\":" + JsonText.quote(message)
+                + (subscriptionId == null ? "" : ",\"id\":" + JsonText.quote(subscriptionId)) + "}";
+    }
+
+    /**
+     * One entry of a pushResult. {@code code} is null for "ok" and "duplicate"; it is a protocol code
+     * or a mutator's own code. {@code expected} is written only when positive.
+     */
+    public static String pushResultEntry(long id, String status, String code, String message, long expected) {
+        String entry = "{\"id\":" + id + ",\"status\":\"" + status + "\"";
+        if (code != null) {
+            entry += ",\"code\":" + JsonText.quote(code) + ",\"message\":" + JsonText.quote(message);
+        }
+        if (expected > 0) {
+            entry += ",\"expected\":" + expected;
+        }
+        return entry + "}";
+    }
+
+    public static String pushResult(String entriesJoined) {
+        return "{\"type\":\"pushResult\",\"results\":[" + entriesJoined + "]}";
+    }
+}
