@@ -38,7 +38,8 @@ export class ShoalError extends Error {
   constructor(code, message, details = {}) {
     const hint = HINTS[code]
     const prefix = details.context ? `${details.context}: ` : ''
-    super(`${prefix}${code}: ${message}${hint ? ` ${hint}` : ''}`, details.cause ? { cause: details.cause } : undefined)
+    const stop = /[.!?]$/.test(message) ? '' : '.'
+    super(`${prefix}${code}: ${message}${stop}${hint ? ` ${hint}` : ''}`, details.cause ? { cause: details.cause } : undefined)
     this.name = 'ShoalError'
     this.code = code
     this.serverMessage = message
