@@ -1,0 +1,60 @@
+// UNIT TESTS AGAINST A FAKE SERVER (../client/test/fake-server.js), rendering
+// with react-test-renderer: the hooks' wiring, not the server.
+
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { createElement } from 'react'
+import TestRenderer, { act } from 'react-test-renderer'
+import { WebSocket } from 'ws'
+import { ShoalClient, memoryStorage } from '@shoal/client'
+import { bindMutators } from '@shoal/db'
+import { ShoalProvider, shapeCollection, useMutator, useShape } from '../src/index.js'
+import { startFakeServer } from '../../client/test/fake-server.js'
+
+globalThis.IS_REACT_ACT_ENVIRONMENT = true
+let server
+before(async () => (server = await startFakeServer()))
+after(() => server.stop())
+
+const until = async (check) => {
+  for (let i = 0; i < 100 && !check(); i++) await act(() => new Promise((r) => setTimeout(r, 10)))
+  assert.ok(check())
+}
+
+test('useShape renders the shape\'s rows; useMutator tracks pending and error', async () => {
+  const n = server.sockets.length
+  const client = new ShoalClient({ baseUrl: server.url, WebSocket, userId: 'alice', storage: memoryStorage(), onError: () => {} })
+  const messages = shapeCollection(client, 'messagesByChannel', { channelId: 'c1' })
+  const { sendMessage } = bindMutators(client, { collections: { messages } }, {
+    sendMessage: (tx, { id, text }) => tx.messages.insert({ id, channelId: 'c1', text }),
+  })
+  let seen
+  function Chat() {
+    const { data, isReady } = useShape('messagesByChannel', { channelId: 'c1' })
+    const send = useMutator(sendMessage)
+    seen = { texts: (data ?? []).map((m) => m.text), isReady, send }
+    return null
+  }
+  let renderer
+  await act(async () => {
+    renderer = TestRenderer.create(createElement(ShoalProvider, { client }, createElement(Chat)))
+  })
+  const s = await server.socket(n)
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 1, lastMutationId: 0 })
+  const { id: sub } = await s.next('subscribe')
+  s.send({ type: 'poke', pokeId: 'p0', parts: [{ sub, reset: true, rows: [{ op: 'put', table: 'messages', id: 'm0', doc: { id: 'm0', channelId: 'c1', text: 'hello' } }] }], seq: 1, epoch: 'e1', lastMutationId: 0 })
+  await until(() => seen.isReady && seen.texts.length === 1)
+
+  let done
+  await act(async () => void (done = seen.send.mutate({ id: 'm1', text: 'hi' })))
+  assert.deepEqual(seen.texts.sort(), ['hello', 'hi'])
+  assert.equal(seen.send.pending, true)
+  await s.next('push')
+  s.send({ type: 'pushResult', results: [{ id: 1, status: 'error', code: 'FORBIDDEN', message: 'not a member of c1' }] })
+  await until(() => seen.send.pending === false)
+  await assert.rejects(done)
+  assert.equal(seen.send.error.code, 'FORBIDDEN')
+  assert.deepEqual(seen.texts, ['hello'])
+  await act(async () => renderer.unmount())
+  await client.close()
+})
