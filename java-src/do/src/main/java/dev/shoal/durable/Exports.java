@@ -1,10 +1,13 @@
 package dev.shoal.durable;
 
-import org.teavm.jso.JSExport;
 import org.teavm.jso.JSExportClasses;
 
-@JSExportClasses({Probe.class})
+/** TeaVM's entry point: exports {@link ShardObject} as a JS class of the ES module. */
+@JSExportClasses({ShardObject.class})
 public final class Exports {
     private Exports() {}
-    public static void main(String[] args) {}
+
+    public static void main(String[] args) {
+        // Nothing runs at import: all state lives in ShardObject instances (statics are isolate-wide).
+    }
 }

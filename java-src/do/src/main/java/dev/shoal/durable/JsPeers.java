@@ -1,0 +1,30 @@
+package dev.shoal.durable;
+
+import dev.shoal.engine.sync.Peers;
+import org.teavm.jso.JSBody;
+import org.teavm.jso.JSObject;
+
+/** {@link Peers} over the shim's {@code {send(conn, frame), close(conn, code, reason)}}. */
+final class JsPeers implements Peers {
+    private final JSObject peers;
+
+    JsPeers(JSObject peers) {
+        this.peers = peers;
+    }
+
+    @Override
+    public void send(String conn, String frame) {
+        send(peers, conn, frame);
+    }
+
+    @Override
+    public void close(String conn, int code, String reason) {
+        close(peers, conn, code, reason);
+    }
+
+    @JSBody(params = {"p", "conn", "frame"}, script = "p.send(conn, frame);")
+    private static native void send(JSObject p, String conn, String frame);
+
+    @JSBody(params = {"p", "conn", "code", "reason"}, script = "p.close(conn, code, reason);")
+    private static native void close(JSObject p, String conn, int code, String reason);
+}

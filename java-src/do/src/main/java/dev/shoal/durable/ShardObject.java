@@ -1,0 +1,64 @@
+package dev.shoal.durable;
+
+import dev.shoal.engine.Limits;
+import dev.shoal.engine.sync.Shard;
+import dev.shoal.example.ChatApp;
+import org.teavm.jso.JSBody;
+import org.teavm.jso.JSExport;
+import org.teavm.jso.JSObject;
+
+/**
+ * The engine as the shim sees it: {@code new ShardObject(ctx.storage, peers, shardName)}, one per
+ * Durable Object instance. The whole Java/JS boundary is these few methods taking strings and
+ * numbers; the app bound here is the example chat app.
+ */
+public final class ShardObject {
+    private final Shard shard;
+
+    @JSExport
+    public ShardObject(JSObject storage, JSObject peers, String shardName) {
+        this.shard = new Shard(ChatApp.app(), new JsSql(storage), JsJson.PARSER, new JsPeers(peers), shardName, Limits.defaults());
+    }
+
+    /** A socket was accepted with a verified identity; sends {@code connected}. */
+    @JSExport
+    public void open(String conn, String userId, String client, String claimsJson, double expSec) {
+        shard.open(conn, userId, client, claimsJson, expSec);
+    }
+
+    @JSExport
+    public void message(String conn, String text) {
+        shard.message(conn, text);
+    }
+
+    @JSExport
+    public void closed(String conn) {
+        shard.closed(conn);
+    }
+
+    /** The connection ids of the sockets the runtime still holds; state of any other is dropped. */
+    @JSExport
+    public void retain(JSObject liveConns) {
+        String[] ids = new String[length(liveConns)];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = item(liveConns, i);
+        }
+        shard.retain(ids);
+    }
+
+    @JSExport
+    public double seq() {
+        return shard.seq();
+    }
+
+    @JSExport
+    public String epoch() {
+        return shard.epoch();
+    }
+
+    @JSBody(params = "a", script = "return a.length;")
+    private static native int length(JSObject a);
+
+    @JSBody(params = {"a", "i"}, script = "return String(a[i]);")
+    private static native String item(JSObject a, int i);
+}
