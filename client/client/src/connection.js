@@ -150,6 +150,9 @@ export class ShardConnection {
     this.onClosed(1000)
     for (const { reject } of this.waiters.values()) reject(err)
     this.waiters.clear()
+    // Applied on the server already: their callers are done, though no poke will show it here.
+    for (const { resolve } of this.awaitingPoke) resolve()
+    this.awaitingPoke = []
   }
 
   send(frame) {
