@@ -80,6 +80,8 @@ export interface ShoalClientOptions {
   outboxMax?: number
   /** Largest poke buffered, in bytes of frames. Default 64 MiB. */
   pokeBytesMax?: number
+  /** Largest mutation arguments accepted, as JSON characters; more is FRAME_TOO_LARGE. Default 1000 KiB (the server's frame limit is 1 MiB). */
+  mutationBytesMax?: number
   /** Errors nobody else hears of (a replayed mutation refused, a bad frame). Default console.error. */
   onError?: (error: ShoalError | Error) => void
   /** Developer warnings (e.g. renumbered mutations). Default console.warn. */

@@ -27,6 +27,7 @@ export class ShoalClient {
       reconnectMaxMs = 30_000,
       outboxMax = 1000,
       pokeBytesMax = 64 * 1024 * 1024,
+      mutationBytesMax = 1000 * 1024,
       onError,
       onWarning,
     } = options ?? {}
@@ -42,6 +43,7 @@ export class ShoalClient {
     this.reconnectMinMs = reconnectMinMs
     this.reconnectMaxMs = reconnectMaxMs
     this.pokeBytesMax = pokeBytesMax
+    this.mutationBytesMax = mutationBytesMax
     this.onError = onError
     this.onWarning = onWarning
     this.connections = new Map()
@@ -51,7 +53,7 @@ export class ShoalClient {
     this.outbox = undefined
     /** Resolves once the outbox is chosen; every call waits for it. */
     this.ready = this.start({ userId, storage, locks, outboxMax })
-    this.ready.catch((err) => this.reportError(err))
+    this.ready.catch((err) => err?.code !== 'CLOSED' && this.reportError(err))
     this.onOnline = () => {
       for (const conn of this.connections.values()) conn.reconnectNow()
     }
@@ -105,6 +107,11 @@ export class ShoalClient {
   async mutate(name, args, { shard = this.shard } = {}) {
     await this.ready
     if (this.closed) throw new ShoalError('CLOSED', 'the client was closed.', { context: `mutation ${name}` })
+    // A frame over the server's limit closes the socket, and a replay would do it again: refuse it here.
+    const size = JSON.stringify(args ?? {}).length
+    if (size > this.mutationBytesMax) {
+      throw new ShoalError('FRAME_TOO_LARGE', `its arguments take ${size} bytes, over mutationBytesMax (${this.mutationBytesMax}).`, { context: `mutation ${name}` })
+    }
     return this.connection(shard).mutate(name, args ?? {})
   }
 

@@ -31,23 +31,24 @@ export function memoryStorage() {
 export function indexedDBStorage({ name = 'shoal', indexedDB = globalThis.indexedDB } = {}) {
   const STORE = 'outboxes'
   let db
-  const open = () =>
-    (db ??= request(
-      (() => {
-        const req = indexedDB.open(name, 1)
-        req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: 'clientId' })
-        return req
-      })(),
-    ))
+  const open = () => {
+    if (!db) {
+      const req = indexedDB.open(name, 1)
+      req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: 'clientId' })
+      db = request(req)
+      db.catch(() => (db = undefined)) // try again next time
+    }
+    return db
+  }
   const run = async (mode, fn) => {
     const tx = (await open()).transaction(STORE, mode)
-    const result = request(fn(tx.objectStore(STORE)))
+    const req = fn(tx.objectStore(STORE))
     // A write counts only once its transaction has committed.
     await new Promise((resolve, reject) => {
       tx.oncomplete = resolve
       tx.onerror = tx.onabort = () => reject(tx.error)
     })
-    return result
+    return req.result
   }
   return {
     list: () => run('readonly', (s) => s.getAll()),

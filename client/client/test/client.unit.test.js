@@ -186,11 +186,12 @@ test('a lower connected.lastMutationId renumbers pending mutations and warns', a
   await client.close()
 })
 
-test('a full outbox refuses with OUTBOX_FULL; an unpersistable mutation is never sent', async () => {
+test('a full outbox refuses with OUTBOX_FULL, oversized args with FRAME_TOO_LARGE; an unpersistable mutation is never sent', async () => {
   const { client } = makeClient({ outboxMax: 2, baseUrl: 'http://127.0.0.1:9' })
   client.mutate('sendMessage', { id: 'a' }).catch(() => {})
   client.mutate('sendMessage', { id: 'b' }).catch(() => {})
   await assert.rejects(client.mutate('sendMessage', { id: 'c' }), (e) => e.code === 'OUTBOX_FULL' && /outboxMax/.test(e.message))
+  await assert.rejects(client.mutate('sendMessage', { text: 'x'.repeat(2e6) }), (e) => e.code === 'FRAME_TOO_LARGE')
   await client.close()
 
   const n = server.sockets.length
