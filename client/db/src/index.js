@@ -54,7 +54,7 @@ export function shoalCollectionOptions(config) {
             shard,
             onError: (err) => {
               if (!ready) markError(err)
-              else console.error(err) // the rows it has stay; nothing more comes for it
+              else client.reportError(err) // the rows it has stay; nothing more comes for it
             },
           },
         )
