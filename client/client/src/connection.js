@@ -125,8 +125,8 @@ export class ShardConnection {
     const c = this.client
     delay ??= backoff(this.attempt, c.reconnectMinMs, c.reconnectMaxMs)
     this.attempt++
+    // Not unref'd: a Node process waiting to deliver mutations should not exit.
     this.timer = setTimeout(() => this.connect(), delay)
-    this.timer.unref?.()
   }
 
   /** Stop for good: a fatal close, or the client closing. */
@@ -403,7 +403,6 @@ export class ShardConnection {
       this.pushTimer = null
       this.flushPush()
     }, backoff(this.pushAttempt++, c.reconnectMinMs, c.reconnectMaxMs))
-    this.pushTimer.unref?.()
   }
 }
 
