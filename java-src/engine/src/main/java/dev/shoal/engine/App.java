@@ -3,6 +3,9 @@ package dev.shoal.engine;
 import dev.shoal.engine.mutate.Mutator;
 import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.shape.Shape;
+import dev.shoal.engine.where.Where;
+import dev.shoal.engine.where.WhereCompiler;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -55,6 +58,13 @@ public final class App {
         private final Map<String, Table> tables = new LinkedHashMap<>();
         private final Map<String, Shape> shapes = new LinkedHashMap<>();
         private final Map<String, Mutator> mutators = new LinkedHashMap<>();
+        private boolean requireReadPolicies;
+
+        /** Refuse any table without a read policy (say {@code readPolicy(Where.all())} for a public table). */
+        public Builder requireReadPolicies() {
+            requireReadPolicies = true;
+            return this;
+        }
 
         public Builder table(Table table) {
             if (tables.put(table.name(), table) != null) {
@@ -79,6 +89,18 @@ public final class App {
 
         /** @throws IllegalArgumentException naming the first definition that does not hold together */
         public App build() {
+            WhereCompiler compiler = new WhereCompiler(tables::get);
+            for (Table t : tables.values()) {
+                if (requireReadPolicies && t.readPolicy() == null) {
+                    throw new IllegalArgumentException("table " + t.name() + " has no read policy, and this app requires one on every table");
+                }
+                for (Where policy : new Where[] {t.readPolicy(), t.insertPolicy(), t.updatePolicy(), t.deletePolicy()}) {
+                    if (policy != null) {
+                        // Compiling names every unknown table or column now, not at the first write.
+                        compiler.compile(policy, t, WhereCompiler.liveFor("cur", ""), new ArrayList<>());
+                    }
+                }
+            }
             for (Shape s : shapes.values()) {
                 Table t = tables.get(s.table());
                 if (t == null) {

@@ -49,6 +49,14 @@ public final class ChangeLog {
             }
         }
         sql.exec("CREATE TABLE IF NOT EXISTS " + name + " (" + columns + ")");
+        for (List<String> index : table.indexes()) {
+            String cols = "";
+            for (String c : index) {
+                cols += (cols.isEmpty() ? "" : ", ") + WhereCompiler.quote(c);
+            }
+            sql.exec("CREATE INDEX IF NOT EXISTS " + WhereCompiler.quote("__shoal_idx_" + table.name() + "_" + String.join("_", index))
+                    + " ON " + name + " (" + cols + ")");
+        }
         String literal = "'" + table.name() + "'";
         String newDoc = doc(table, "NEW", List.copyOf(table.columns().keySet()));
         String oldDoc = doc(table, "OLD", List.copyOf(table.columns().keySet()));

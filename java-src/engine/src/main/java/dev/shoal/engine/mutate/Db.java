@@ -7,8 +7,10 @@ import dev.shoal.engine.schema.Validator;
 import dev.shoal.engine.sql.Rows;
 import dev.shoal.engine.sql.Sql;
 import dev.shoal.engine.sql.SqlException;
+import dev.shoal.engine.where.Where;
 import dev.shoal.engine.where.WhereCompiler;
 import dev.shoal.protocol.Json;
+import dev.shoal.protocol.JsonText;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,10 +26,38 @@ import java.util.function.Function;
 public final class Db {
     private final Sql sql;
     private final Function<String, Table> tables;
+    private final WhereCompiler compiler;
+    private final String userId;
 
-    public Db(Sql sql, Function<String, Table> tables) {
+    /** A writer for {@code userId}: the table policies are checked for that identity. */
+    public Db(Sql sql, Function<String, Table> tables, String userId) {
         this.sql = sql;
         this.tables = tables;
+        this.compiler = new WhereCompiler(tables);
+        this.userId = userId;
+    }
+
+    /** The rows of {@code table} matching {@code where} ({@link Where#me()} is the writer), as {@link #get} returns them. */
+    public List<Map<String, Object>> query(String tableName, Where where) {
+        Table table = table(tableName);
+        List<Object> params = new ArrayList<>();
+        String predicate = compiler.compile(where, table, WhereCompiler.liveFor("cur", userId), params);
+        Rows rows = sql.query("SELECT " + columnList(table) + " FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE "
+                + predicate + " ORDER BY cur.id", params.toArray());
+        List<Map<String, Object>> out = new ArrayList<>();
+        while (rows.next()) {
+            out.add(read(table, rows));
+        }
+        return out;
+    }
+
+    /** True when some row of {@code table} matches {@code where}. */
+    public boolean exists(String tableName, Where where) {
+        Table table = table(tableName);
+        List<Object> params = new ArrayList<>();
+        String predicate = compiler.compile(where, table, WhereCompiler.liveFor("cur", userId), params);
+        return sql.queryLong(0, "SELECT EXISTS (SELECT 1 FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE " + predicate + ")",
+                params.toArray()) == 1;
     }
 
     /** Inserts a new row; {@code row} must hold {@code id} and every non-optional column. */
@@ -41,6 +71,9 @@ public final class Db {
             names.add(WhereCompiler.quote(e.getKey()));
             values.add(bindable(table, e.getKey(), e.getValue()));
             marks += marks.isEmpty() ? "?" : ",?";
+        }
+        if (table.insertPolicy() != null && !holdsFor(table, table.insertPolicy(), rowJson(row))) {
+            throw ShoalError.forbidden("the insert policy of " + table.name() + " refuses this row for " + userId);
         }
         String statement = "INSERT INTO " + WhereCompiler.quote(table.name()) + " (" + String.join(",", names) + ") VALUES (" + marks + ")";
         try {
@@ -82,6 +115,7 @@ public final class Db {
 
     public void delete(String tableName, String id) {
         Table table = table(tableName);
+        checkExisting(table, table.deletePolicy(), id, "delete");
         Rows rows = sql.query("DELETE FROM " + WhereCompiler.quote(table.name()) + " WHERE id = ? RETURNING id", id);
         if (!rows.next()) {
             throw ShoalError.conflict("delete of " + table.name() + " " + id + ": no such row");
@@ -92,14 +126,24 @@ public final class Db {
     /** The row with this id as column -> value (booleans as Boolean, JSON as Json text), or null. */
     public Map<String, Object> get(String tableName, String id) {
         Table table = table(tableName);
-        List<String> cols = new ArrayList<>();
-        for (String c : table.columns().keySet()) {
-            cols.add(WhereCompiler.quote(c));
-        }
-        Rows rows = sql.query("SELECT " + String.join(",", cols) + " FROM " + WhereCompiler.quote(table.name()) + " WHERE id = ?", id);
+        Rows rows = sql.query("SELECT " + columnList(table) + " FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE id = ?", id);
         if (!rows.next()) {
             return null;
         }
+        Map<String, Object> out = read(table, rows);
+        drain(rows);
+        return out;
+    }
+
+    private static String columnList(Table table) {
+        List<String> cols = new ArrayList<>();
+        for (String c : table.columns().keySet()) {
+            cols.add("cur." + WhereCompiler.quote(c));
+        }
+        return String.join(",", cols);
+    }
+
+    private static Map<String, Object> read(Table table, Rows rows) {
         Map<String, Object> out = new LinkedHashMap<>();
         int i = 0;
         for (Map.Entry<String, Validator> c : table.columns().entrySet()) {
@@ -109,11 +153,11 @@ public final class Db {
             }
             out.put(c.getKey(), v);
         }
-        drain(rows);
         return out;
     }
 
     private void update(Table table, String id, Map<String, Object> fields, String verb) {
+        checkExisting(table, table.updatePolicy(), id, verb);
         List<Object> values = new ArrayList<>();
         String sets = "";
         for (Map.Entry<String, Object> e : fields.entrySet()) {
@@ -135,6 +179,50 @@ public final class Db {
             throw ShoalError.conflict(verb + " of " + table.name() + " " + id + ": no such row");
         }
         drain(rows);
+        if (table.updatePolicy() != null && !rowHolds(table, table.updatePolicy(), id)) {
+            throw ShoalError.forbidden("the update policy of " + table.name() + " refuses the updated row " + id + " for " + userId);
+        }
+    }
+
+    /** A policy on an existing row: a missing row is a CONFLICT, a refused one FORBIDDEN. */
+    private void checkExisting(Table table, Where policy, String id, String verb) {
+        if (policy == null) {
+            return;
+        }
+        if (!exists(table, id)) {
+            throw ShoalError.conflict(verb + " of " + table.name() + " " + id + ": no such row");
+        }
+        if (!rowHolds(table, policy, id)) {
+            throw ShoalError.forbidden("the " + (verb.equals("delete") ? "delete" : "update") + " policy of " + table.name()
+                    + " refuses " + verb + " of " + id + " for " + userId);
+        }
+    }
+
+    private boolean rowHolds(Table table, Where policy, String id) {
+        List<Object> params = new ArrayList<>();
+        params.add(id);
+        String predicate = compiler.compile(policy, table, WhereCompiler.liveFor("cur", userId), params);
+        return sql.queryLong(0, "SELECT EXISTS (SELECT 1 FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE cur.id = ? AND ("
+                + predicate + "))", params.toArray()) == 1;
+    }
+
+    /** Evaluates {@code policy} over a row that is not written yet, against the state before the write. */
+    private boolean holdsFor(Table table, Where policy, String rowJson) {
+        List<Object> params = new ArrayList<>();
+        String predicate = compiler.compile(policy, table, WhereCompiler.image(rowJson, userId), params);
+        return sql.queryLong(0, "SELECT coalesce((" + predicate + "), 0)", params.toArray()) == 1;
+    }
+
+    private static String rowJson(Map<String, Object> row) {
+        String out = "";
+        for (Map.Entry<String, Object> e : row.entrySet()) {
+            Object v = e.getValue();
+            String value = v == null ? "null" : v instanceof String str ? JsonText.quote(str)
+                    : v instanceof Boolean b ? (b ? "1" : "0") : v instanceof Number n ? JsonText.number(n.doubleValue())
+                    : v instanceof Json j ? j.text() : JsonText.quote(v.toString());
+            out += (out.isEmpty() ? "" : ",") + JsonText.quote(e.getKey()) + ":" + value;
+        }
+        return "{" + out + "}";
     }
 
     private static void checkComplete(Table table, Map<String, Object> row) {

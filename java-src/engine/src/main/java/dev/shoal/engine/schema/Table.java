@@ -1,15 +1,27 @@
 package dev.shoal.engine.schema;
 
+import dev.shoal.engine.where.Where;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * A synced table: a text primary key {@code id} (chosen by the writer, so an optimistic row and
- * the server's row share it) and typed columns. Immutable; each call returns a new table.
+ * the server's row share it), typed columns, and row-level security. Immutable; each call returns
+ * a new table.
  * <pre>
  *   Table.named("messages").column("channelId", V.id("channels")).column("text", V.string().max(4000))
+ *       .readPolicy(Where.exists("channelMembers", "channelId", "channelId", Where.eq("userId", Where.me())))
  * </pre>
+ * Policies are predicates over the row with the identity as the symbol {@link Where#me()}, never a
+ * value baked in per call, so the engine evaluates a read policy for many subscribers in one query.
+ * A read policy is AND-composed with every shape on the table; insert and update policies must
+ * hold for the row as written (insert: checked before the write against the state it sees; update:
+ * for the old row and the new one); a delete policy must hold for the row removed. A missing
+ * policy allows everything; {@link dev.shoal.engine.App.Builder#requireReadPolicies()} makes a
+ * missing read policy an error.
  */
 public final class Table {
     /** Names the engine reserves: its own tables start with this. */
@@ -17,10 +29,81 @@ public final class Table {
 
     private final String name;
     private final Map<String, Validator> columns;
+    private final Where readPolicy;
+    private final Where insertPolicy;
+    private final Where updatePolicy;
+    private final Where deletePolicy;
+    private final List<List<String>> indexes;
 
-    private Table(String name, Map<String, Validator> columns) {
+    private Table(String name, Map<String, Validator> columns, Where readPolicy, Where insertPolicy, Where updatePolicy,
+            Where deletePolicy, List<List<String>> indexes) {
         this.name = name;
         this.columns = columns;
+        this.readPolicy = readPolicy;
+        this.insertPolicy = insertPolicy;
+        this.updatePolicy = updatePolicy;
+        this.deletePolicy = deletePolicy;
+        this.indexes = indexes;
+    }
+
+    private Table(String name, Map<String, Validator> columns) {
+        this(name, columns, null, null, null, null, List.of());
+    }
+
+    /** Who may see a row: AND-composed with every shape's {@code where} on this table. */
+    public Table readPolicy(Where policy) {
+        return new Table(name, columns, checked(policy), insertPolicy, updatePolicy, deletePolicy, indexes);
+    }
+
+    public Table insertPolicy(Where policy) {
+        return new Table(name, columns, readPolicy, checked(policy), updatePolicy, deletePolicy, indexes);
+    }
+
+    public Table updatePolicy(Where policy) {
+        return new Table(name, columns, readPolicy, insertPolicy, checked(policy), deletePolicy, indexes);
+    }
+
+    public Table deletePolicy(Where policy) {
+        return new Table(name, columns, readPolicy, insertPolicy, updatePolicy, checked(policy), indexes);
+    }
+
+    /** An index over {@code columns}, for the predicates and relations that read them. */
+    public Table index(String... columnNames) {
+        for (String c : columnNames) {
+            column(c);
+        }
+        List<List<String>> next = new ArrayList<>(indexes);
+        next.add(List.of(columnNames));
+        return new Table(name, columns, readPolicy, insertPolicy, updatePolicy, deletePolicy, List.copyOf(next));
+    }
+
+    private Where checked(Where policy) {
+        if (policy == null || Where.everythingByAccident(policy)) {
+            throw new IllegalArgumentException("a policy of " + name + " matches every row without saying so:"
+                    + " write Where.all() if that is meant");
+        }
+        return policy;
+    }
+
+    /** Null when every row is readable. */
+    public Where readPolicy() {
+        return readPolicy;
+    }
+
+    public Where insertPolicy() {
+        return insertPolicy;
+    }
+
+    public Where updatePolicy() {
+        return updatePolicy;
+    }
+
+    public Where deletePolicy() {
+        return deletePolicy;
+    }
+
+    public List<List<String>> indexes() {
+        return indexes;
     }
 
     public static Table named(String name) {
@@ -41,7 +124,7 @@ public final class Table {
         }
         Map<String, Validator> next = new LinkedHashMap<>(columns);
         next.put(column, type);
-        return new Table(name, Collections.unmodifiableMap(next));
+        return new Table(name, Collections.unmodifiableMap(next), readPolicy, insertPolicy, updatePolicy, deletePolicy, indexes);
     }
 
     public String name() {

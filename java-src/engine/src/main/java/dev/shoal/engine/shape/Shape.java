@@ -1,6 +1,5 @@
 package dev.shoal.engine.shape;
 
-import dev.shoal.engine.Auth;
 import dev.shoal.engine.schema.V;
 import dev.shoal.engine.where.Where;
 import dev.shoal.protocol.Json;
@@ -9,20 +8,24 @@ import java.util.List;
 
 /**
  * A shape: a table, a predicate over validated args, and a column projection. The client picks the
- * partition by name and args; {@link #where} runs on the server with an {@link Auth} the client
- * cannot forge, and the table's read policy is AND-composed with it.
+ * partition by name and args; {@link #where} runs on the server, where {@link Where#me()} is the
+ * verified identity the client cannot forge, and the table's read policy is AND-composed with it.
  * <pre>
  *   Shape.named("messagesByChannel").on("messages")
  *       .args(V.object().field("channelId", V.id("channels")))
- *       .where((auth, args) -> Where.eq("channelId", args.get("channelId").asString()))
+ *       .where(args -> Where.eq("channelId", args.get("channelId").asString()))
  *       .columns("channelId", "authorId", "text", "createdAt")
  * </pre>
  */
 public final class Shape {
-    /** Computes the shape's predicate; args have passed {@link #args()} before this runs. */
+    /**
+     * Computes the shape's predicate from validated args (they have passed {@link #args()} before
+     * this runs). The subscriber's identity is the symbol {@link Where#me()}, never a value: that is
+     * what lets every subscriber of the same (shape, args) share one evaluation.
+     */
     @FunctionalInterface
     public interface Predicate {
-        Where where(Auth auth, Json args);
+        Where where(Json args);
     }
 
     private final String name;

@@ -6,124 +6,200 @@ import dev.shoal.engine.sql.Rows;
 import dev.shoal.engine.sql.Sql;
 import dev.shoal.engine.where.Where;
 import dev.shoal.engine.where.WhereCompiler;
+import dev.shoal.protocol.JsonText;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * One compiled (shape, args, identity where it matters): the unit of shared work. Every socket
- * subscribed to the same view gets the same row ops, computed and serialized once per commit.
- * The predicate is compiled twice by the one compiler: over the live row ("is it visible now")
- * and over the row's image in the log ("was it visible at the cursor").
+ * One shape with one set of args: the unit of shared work. Its predicate (the shape's
+ * {@code where} AND the table's read policy) is compiled by the one compiler against the live row
+ * ("is it visible") and against the shard as it was at the cursor ("was it visible"), and
+ * evaluated for every subscribed identity in the same query: N sockets cost one query per commit
+ * plus N sends, whether or not the predicate reads the identity.
+ *
+ * <p>Range scans of the log write {@code +"table"}: the unary plus keeps SQLite on the seq range
+ * (the new page) instead of the (table, id, seq) index, which would read the table's whole history.
  */
 public final class View {
     public final String key;
     public final Shape shape;
+    private final WhereCompiler compiler;
     private final Table table;
-    private final String liveWhere;
-    private final List<Object> liveParams;
-    private final String preWhere;
-    private final List<Object> preParams;
+    private final Where where;
+    private final boolean perIdentity;
     private final String projection;
-    private final Set<Subscription> subscriptions = new LinkedHashSet<>();
+    private final Map<String, Set<Subscription>> byIdentity = new LinkedHashMap<>();
 
-    private View(String key, Shape shape, Table table, String liveWhere, List<Object> liveParams,
-            String preWhere, List<Object> preParams) {
+    private View(String key, Shape shape, WhereCompiler compiler, Table table, Where where) {
         this.key = key;
         this.shape = shape;
+        this.compiler = compiler;
         this.table = table;
-        this.liveWhere = liveWhere;
-        this.liveParams = liveParams;
-        this.preWhere = preWhere;
-        this.preParams = preParams;
+        this.where = where;
+        this.perIdentity = Where.readsMe(where);
         List<String> columns = shape.columns().isEmpty() ? List.copyOf(table.columns().keySet()) : shape.columns();
         this.projection = ChangeLog.doc(table, "cur", columns);
     }
 
-    /**
-     * Compiles {@code where} for {@code shape}. {@code argsText} is the validated args as JSON text;
-     * the identity is part of the key only when the predicate reads it.
-     */
-    public static View compile(WhereCompiler compiler, Shape shape, Table table, Where where, String argsText, String identity) {
-        List<Object> liveParams = new ArrayList<>();
-        String live = compiler.compile(where, table, WhereCompiler.alias("cur", identity), liveParams);
-        List<Object> preParams = new ArrayList<>();
-        String pre = compiler.compile(where, table, WhereCompiler.image("img.pre", identity), preParams);
-        boolean readsIdentity = readsMe(where);
-        String key = shape.name() + "\u0000" + argsText + (readsIdentity ? "\u0000" + identity : "");
-        return new View(key, shape, table, live, liveParams, pre, preParams);
+    /** {@code argsText}: the validated args as JSON text; {@code where}: the shape's predicate for them. */
+    public static View of(WhereCompiler compiler, Shape shape, Table table, Where where, String argsText) {
+        Where effective = table.readPolicy() == null ? where : Where.and(where, table.readPolicy());
+        // Compile once now, so an unknown column fails the subscription, not a later commit.
+        compiler.compile(effective, table, WhereCompiler.live("cur", "NULL"), new ArrayList<>());
+        return new View(shape.name() + "\u0000" + argsText, shape, compiler, table, effective);
     }
 
-    private static boolean readsMe(Where w) {
-        if (w instanceof Where.Compare c) {
-            return c.value() instanceof Where.Operand.Me;
-        }
-        if (w instanceof Where.And a) {
-            return a.all().stream().anyMatch(View::readsMe);
-        }
-        if (w instanceof Where.Or o) {
-            return o.any().stream().anyMatch(View::readsMe);
-        }
-        if (w instanceof Where.Not n) {
-            return readsMe(n.inner());
-        }
-        if (w instanceof Where.Exists e) {
-            return readsMe(e.where());
-        }
-        return false;
+    /** The identity a subscription is grouped under: its user id when the predicate reads it. */
+    public String identityKey(String userId) {
+        return perIdentity ? userId : "";
     }
 
-    public Set<Subscription> subscriptions() {
-        return subscriptions;
+    public void add(Subscription s) {
+        byIdentity.computeIfAbsent(identityKey(s.userId), k -> new LinkedHashSet<>()).add(s);
     }
 
-    /** Every visible row as {@code put} ops, as JSON arrays of at most about {@code partBytes} each. */
-    public List<String> hydrate(Sql sql, int partBytes) {
-        String rows = "SELECT cur.id AS id, json_object('op', 'put', 'table', '" + table.name() + "', 'id', cur.id, 'doc', "
-                + projection + ") AS r FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE " + liveWhere;
-        return parts(sql, rows, liveParams, partBytes);
+    public void remove(Subscription s) {
+        Set<Subscription> set = byIdentity.get(identityKey(s.userId));
+        if (set != null && set.remove(s) && set.isEmpty()) {
+            byIdentity.remove(identityKey(s.userId));
+        }
     }
 
-    /**
-     * The membership diff over the log range (from, to]: {@code put} for rows visible now that
-     * changed, {@code del} for rows that were visible at {@code from} and are not now, nothing for
-     * rows invisible at both ends, so no trace of an invisible row leaves the shard.
-     */
-    public List<String> diff(Sql sql, long from, long to, int partBytes) {
-        String rows = "WITH ch AS (SELECT id, min(seq) AS first FROM __cdc_log WHERE seq > ? AND seq <= ? AND \"table\" = '"
-                + table.name() + "' GROUP BY id)"
-                + " SELECT ch.id AS id, CASE"
-                + " WHEN cur.id IS NOT NULL AND (" + liveWhere + ") THEN json_object('op', 'put', 'table', '" + table.name()
-                + "', 'id', ch.id, 'doc', " + projection + ")"
-                + " WHEN img.pre IS NOT NULL AND (" + preWhere + ") THEN json_object('op', 'del', 'table', '" + table.name()
-                + "', 'id', ch.id) END AS r"
-                + " FROM ch JOIN __cdc_log AS img ON img.seq = ch.first LEFT JOIN " + WhereCompiler.quote(table.name())
-                + " AS cur ON cur.id = ch.id";
+    public boolean isEmpty() {
+        return byIdentity.isEmpty();
+    }
+
+    /** Subscriptions by identity key. */
+    public Map<String, Set<Subscription>> subscriptions() {
+        return byIdentity;
+    }
+
+    /** Every row visible to {@code userId}, as {@code put} ops in parts of about half {@code partBytes}. */
+    public List<String> hydrate(Sql sql, String userId, int partBytes) {
         List<Object> params = new ArrayList<>();
+        params.add(jsonArray(List.of(identityKey(userId))));
+        String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
+        String rows = "WITH who AS (SELECT value AS me FROM json_each(?)) SELECT who.me AS who, cur.id AS id, "
+                + put("cur.id", projection) + " AS r FROM who CROSS JOIN " + WhereCompiler.quote(table.name())
+                + " AS cur WHERE " + live;
+        return parts(sql, rows, params, partBytes).getOrDefault(identityKey(userId), List.of());
+    }
+
+    /**
+     * The membership diff over the log range (from, to] for every subscribed identity: {@code put}
+     * for rows visible now that changed or entered, {@code del} for rows that were visible at
+     * {@code from} and are not now, nothing for rows invisible at both ends. Rows whose own data did
+     * not change but whose visibility moved (a relation such as a membership changed) are found
+     * through the relation's join columns. {@code to} must be the shard's current seq, and the log
+     * must cover (from, to].
+     */
+    public Map<String, List<String>> diff(Sql sql, long from, long to, Set<String> identityKeys, int partBytes) {
+        String name = table.name();
+        List<Object> params = new ArrayList<>();
+        params.add(jsonArray(new ArrayList<>(identityKeys)));
         params.add(from);
         params.add(to);
-        params.addAll(liveParams);
-        params.addAll(preParams);
+        String candidates = "SELECT id FROM ch" + relationCandidates(where, params, from, to, false);
+        String pastExists = "((ch.first IS NULL AND cur.id IS NOT NULL) OR img.pre IS NOT NULL)";
+        String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
+        String past = compiler.compile(where, table, WhereCompiler.past(
+                c -> "(CASE WHEN ch.first IS NULL THEN cur." + WhereCompiler.quote(c) + " ELSE json_extract(img.pre, '$." + c + "') END)",
+                "who.me", from), params);
+        String flags = "WITH who AS (SELECT value AS me FROM json_each(?)),"
+                + " ch AS (SELECT id, min(seq) AS first FROM __cdc_log WHERE seq > ? AND seq <= ? AND +\"table\" = '" + name + "' GROUP BY id),"
+                + " cand AS (" + candidates + ")"
+                + " SELECT who.me AS who, cand.id AS id, ch.first IS NOT NULL AS changed,"
+                + " (cur.id IS NOT NULL AND coalesce((" + live + "), 0)) AS now,"
+                + " (" + pastExists + " AND coalesce((" + past + "), 0)) AS was"
+                + " FROM who CROSS JOIN cand LEFT JOIN ch ON ch.id = cand.id LEFT JOIN __cdc_log AS img ON img.seq = ch.first"
+                + " LEFT JOIN " + WhereCompiler.quote(name) + " AS cur ON cur.id = cand.id";
+        String rows = "SELECT x.who AS who, x.id AS id, CASE"
+                + " WHEN x.now THEN (CASE WHEN x.changed OR NOT x.was THEN "
+                + put("x.id", "json((SELECT " + projection + " FROM " + WhereCompiler.quote(name) + " AS cur WHERE cur.id = x.id))") + " END)"
+                + " WHEN x.was THEN json_object('op', 'del', 'table', '" + name + "', 'id', x.id) END AS r"
+                + " FROM (" + flags + ") AS x";
         return parts(sql, rows, params, partBytes);
     }
 
     /**
-     * Cuts the rows of {@code rowsSql} (columns id, r) into JSON arrays inside SQLite: a row goes to
-     * the part where the running byte count ends, with parts of half the limit, so a part holds at
-     * most half the limit plus one row (rows are capped at half the limit).
+     * UNION terms naming rows whose visibility may have moved because a related table changed in
+     * (from, to]: rows whose join column holds a join value of a changed related row (before or
+     * after the change). A relation nested inside another relation falls back to every row of the
+     * table, and only when that deeper table changed.
      */
-    private static List<String> parts(Sql sql, String rowsSql, List<Object> params, int partBytes) {
+    private String relationCandidates(Where w, List<Object> params, long from, long to, boolean nested) {
+        if (w instanceof Where.And a) {
+            String out = "";
+            for (Where x : a.all()) {
+                out += relationCandidates(x, params, from, to, nested);
+            }
+            return out;
+        }
+        if (w instanceof Where.Or o) {
+            String out = "";
+            for (Where x : o.any()) {
+                out += relationCandidates(x, params, from, to, nested);
+            }
+            return out;
+        }
+        if (w instanceof Where.Not n) {
+            return relationCandidates(n.inner(), params, from, to, nested);
+        }
+        if (!(w instanceof Where.Exists e)) {
+            return "";
+        }
+        String self = WhereCompiler.quote(table.name());
+        String rel = e.table();
+        String out;
+        if (!nested) {
+            params.add(from);
+            params.add(to);
+            params.add(from);
+            params.add(to);
+            out = " UNION SELECT id FROM " + self + " WHERE " + WhereCompiler.quote(e.localColumn()) + " IN ("
+                    + "SELECT json_extract(doc, '$." + e.remoteColumn() + "') FROM __cdc_log WHERE +\"table\" = '" + rel + "' AND seq > ? AND seq <= ?"
+                    + " UNION SELECT json_extract(pre, '$." + e.remoteColumn() + "') FROM __cdc_log WHERE +\"table\" = '" + rel + "' AND seq > ? AND seq <= ?)";
+        } else {
+            params.add(from);
+            params.add(to);
+            out = " UNION SELECT id FROM " + self + " WHERE EXISTS (SELECT 1 FROM __cdc_log WHERE +\"table\" = '" + rel
+                    + "' AND seq > ? AND seq <= ?)";
+        }
+        return out + relationCandidates(e.where(), params, from, to, true);
+    }
+
+    private String put(String idSql, String docSql) {
+        return "json_object('op', 'put', 'table', '" + table.name() + "', 'id', " + idSql + ", 'doc', " + docSql + ")";
+    }
+
+    /**
+     * Cuts the rows of {@code rowsSql} (columns who, id, r) into JSON arrays inside SQLite, per
+     * identity: a row goes to the part where the running byte count ends, parts being half the
+     * limit, so a part holds at most half the limit plus one row (rows are capped at half).
+     */
+    private static Map<String, List<String>> parts(Sql sql, String rowsSql, List<Object> params, int partBytes) {
         List<Object> all = new ArrayList<>();
         all.add((long) Math.max(1, partBytes / 2)); // the window's "/ ?" comes first in the text
         all.addAll(params);
-        Rows rows = sql.query("SELECT '[' || group_concat(r, ',') || ']' FROM (SELECT r, CAST((sum(length(CAST(r AS BLOB)) + 1)"
-                + " OVER (ORDER BY id ROWS UNBOUNDED PRECEDING)) / ? AS INTEGER) AS part FROM (" + rowsSql
-                + ") WHERE r IS NOT NULL) GROUP BY part ORDER BY part", all.toArray());
-        List<String> out = new ArrayList<>();
+        Rows rows = sql.query("SELECT who, '[' || group_concat(r, ',') || ']' FROM (SELECT who, r, CAST((sum(length(CAST(r AS BLOB)) + 1)"
+                + " OVER (PARTITION BY who ORDER BY id ROWS UNBOUNDED PRECEDING)) / ? AS INTEGER) AS part FROM (" + rowsSql
+                + ") WHERE r IS NOT NULL) GROUP BY who, part ORDER BY who, part", all.toArray());
+        Map<String, List<String>> out = new LinkedHashMap<>();
         while (rows.next()) {
-            out.add(rows.getString(0));
+            out.computeIfAbsent(rows.getString(0), k -> new ArrayList<>()).add(rows.getString(1));
         }
         return out;
+    }
+
+    private static String jsonArray(List<String> values) {
+        String out = "";
+        for (String v : values) {
+            out += (out.isEmpty() ? "" : ",") + JsonText.quote(v);
+        }
+        return "[" + out + "]";
     }
 }

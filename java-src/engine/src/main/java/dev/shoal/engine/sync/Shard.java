@@ -188,7 +188,7 @@ public final class Shard {
     private void subscribe(Conn c, ClientFrame.Subscribe s) {
         View view;
         try {
-            view = resolve(c.auth, s.shape(), s.args());
+            view = resolve(s.shape(), s.args());
             if (!c.subs.containsKey(s.id()) && c.subs.size() >= limits.subscriptionsPerSocketMax()) {
                 throw ShoalError.of(ErrorCode.TOO_MANY_SUBSCRIPTIONS,
                         "a socket may hold at most " + limits.subscriptionsPerSocketMax() + " subscriptions: unsubscribe one first");
@@ -206,8 +206,10 @@ public final class Shard {
                 c.id, s.id(), s.shape(), s.args().text());
         boolean catchUp = s.since() != null && s.since().epoch().equals(epoch) && s.since().seq() <= pokedSeq
                 && s.since().seq() >= floor();
-        List<String> rows = catchUp ? view.diff(sql, s.since().seq(), pokedSeq, limits.pokePartBytesMax())
-                : view.hydrate(sql, limits.pokePartBytesMax());
+        String who = view.identityKey(c.auth.userId());
+        List<String> rows = catchUp
+                ? view.diff(sql, s.since().seq(), pokedSeq, java.util.Set.of(who), limits.pokePartBytesMax()).getOrDefault(who, List.of())
+                : view.hydrate(sql, c.auth.userId(), limits.pokePartBytesMax());
         if (rows.isEmpty()) {
             rows = List.of("[]");
         }
@@ -219,18 +221,23 @@ public final class Shard {
     }
 
     /** Validates and compiles a subscription: name, then args, then the predicate (PROTOCOL.md order). */
-    private View resolve(Auth auth, String shapeName, Json args) {
+    private View resolve(String shapeName, Json args) {
         Shape shape = app.shape(shapeName);
         if (shape == null) {
             throw ShoalError.of(ErrorCode.UNKNOWN_SHAPE, "no shape named " + shapeName);
         }
         checkArgs(shape.args(), args);
-        Where where = shape.predicate().where(auth, args);
-        if (where == null) {
-            throw new IllegalStateException("shape " + shapeName + " returned no predicate");
+        String key = shape.name() + "\u0000" + args.text();
+        View known = views.get(key);
+        if (known != null) {
+            return known;
         }
-        View view = View.compile(compiler, shape, app.table(shape.table()), where, args.text(), auth.userId());
-        return views.getOrDefault(view.key, view);
+        Where where = shape.predicate().where(args);
+        if (where == null || Where.everythingByAccident(where)) {
+            throw new IllegalStateException("shape " + shapeName + " returned " + (where == null ? "no predicate" : "a predicate that matches every row")
+                    + ": return Where.all() if every row is meant");
+        }
+        return View.of(compiler, shape, app.table(shape.table()), where, args.text());
     }
 
     private void checkArgs(dev.shoal.engine.schema.Validator validator, Json args) {
@@ -243,15 +250,15 @@ public final class Shard {
     private Subscription attach(Conn c, String id, View view) {
         views.putIfAbsent(view.key, view);
         View shared = views.get(view.key);
-        Subscription sub = new Subscription(c.id, id, shared);
-        shared.subscriptions().add(sub);
+        Subscription sub = new Subscription(c.id, id, c.auth.userId(), shared);
+        shared.add(sub);
         c.subs.put(id, sub);
         return sub;
     }
 
     private void detach(Subscription sub) {
-        sub.view.subscriptions().remove(sub);
-        if (sub.view.subscriptions().isEmpty()) {
+        sub.view.remove(sub);
+        if (sub.view.isEmpty()) {
             views.remove(sub.view.key);
         }
     }
@@ -335,7 +342,7 @@ public final class Shard {
             throw ShoalError.of(ErrorCode.UNKNOWN_MUTATOR, "no mutator named " + m.name());
         }
         checkArgs(mutator.args(), m.args());
-        MutatorContext ctx = new MutatorContext(new Db(sql, app::table), c.auth, shardName, (double) System.currentTimeMillis());
+        MutatorContext ctx = new MutatorContext(new Db(sql, app::table, c.auth.userId()), c.auth, shardName, (double) System.currentTimeMillis());
         try {
             mutator.server().run(ctx, m.args());
         } catch (ShoalError e) {
@@ -378,14 +385,13 @@ public final class Shard {
         Map<String, List<String[]>> parts = new LinkedHashMap<>();
         if (to > pokedSeq) {
             for (View view : views.values()) {
-                List<String> rows = view.diff(sql, pokedSeq, to, limits.pokePartBytesMax());
-                if (rows.isEmpty()) {
-                    continue;
-                }
-                for (Subscription sub : view.subscriptions()) {
-                    List<String[]> mine = parts.computeIfAbsent(sub.conn, k -> new ArrayList<>());
-                    for (String r : rows) {
-                        mine.add(new String[] {sub.id, r, "false"});
+                Map<String, List<String>> byIdentity = view.diff(sql, pokedSeq, to, view.subscriptions().keySet(), limits.pokePartBytesMax());
+                for (Map.Entry<String, List<String>> e : byIdentity.entrySet()) {
+                    for (Subscription sub : view.subscriptions().get(e.getKey())) {
+                        List<String[]> mine = parts.computeIfAbsent(sub.conn, k -> new ArrayList<>());
+                        for (String r : e.getValue()) {
+                            mine.add(new String[] {sub.id, r, "false"});
+                        }
                     }
                 }
             }
@@ -441,7 +447,7 @@ public final class Shard {
                     continue;
                 }
                 try {
-                    attach(c, subs.getString(1), resolve(c.auth, subs.getString(2), json.parse(subs.getString(3))));
+                    attach(c, subs.getString(1), resolve(subs.getString(2), json.parse(subs.getString(3))));
                 } catch (ShoalError e) {
                     // The app changed under a hibernating subscription: tell the client, keep the rest.
                     peers.send(c.id, ServerFrames.error(ErrorCode.valueOf(e.code), e.getMessage(), subs.getString(1)));

@@ -49,6 +49,9 @@ public sealed interface Where {
     /** A row of {@code table} exists whose {@code remoteColumn} equals this row's {@code localColumn} and that matches {@code where}. */
     record Exists(String table, String localColumn, String remoteColumn, Where where) implements Where {}
 
+    /** Every row, said on purpose (an empty {@code and} says it too, but may be an accident). */
+    record All() implements Where {}
+
     static Operand me() {
         return new Operand.Me();
     }
@@ -120,7 +123,49 @@ public sealed interface Where {
 
     /** Matches every row: say so explicitly where a shape really means "all rows". */
     static Where all() {
-        return new And(List.of());
+        return new All();
+    }
+
+    /**
+     * True when {@code where} matches every row without saying so with {@link #all()}: an empty
+     * {@code and}, {@code not(or())}, an {@code or} with such a branch. Registration and subscribe
+     * refuse such predicates, since a policy or shape that forgot its condition would leak a table.
+     */
+    static boolean everythingByAccident(Where where) {
+        return trivially(where, true);
+    }
+
+    private static boolean trivially(Where w, boolean value) {
+        if (w instanceof And a) {
+            return value ? a.all().stream().allMatch(x -> trivially(x, true)) : a.all().stream().anyMatch(x -> trivially(x, false));
+        }
+        if (w instanceof Or o) {
+            return value ? o.any().stream().anyMatch(x -> trivially(x, true)) : o.any().stream().allMatch(x -> trivially(x, false));
+        }
+        if (w instanceof Not n) {
+            return trivially(n.inner(), !value);
+        }
+        return false;
+    }
+
+    /** True when the predicate reads the identity symbol {@link #me()} anywhere. */
+    static boolean readsMe(Where w) {
+        if (w instanceof Compare c) {
+            return c.value() instanceof Operand.Me;
+        }
+        if (w instanceof And a) {
+            return a.all().stream().anyMatch(Where::readsMe);
+        }
+        if (w instanceof Or o) {
+            return o.any().stream().anyMatch(Where::readsMe);
+        }
+        if (w instanceof Not n) {
+            return readsMe(n.inner());
+        }
+        if (w instanceof Exists e) {
+            return readsMe(e.where());
+        }
+        return false;
     }
 
     private static Where compare(String column, Op op, Object value) {

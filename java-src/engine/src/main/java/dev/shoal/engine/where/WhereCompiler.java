@@ -6,9 +6,10 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * The one WHERE compiler. The same {@link Where} compiles against a live table row, a row image in
- * the change log, or a set of identities, by changing only the {@link Scope}: that is what makes
- * "was it visible" and "is it visible" the same predicate.
+ * The one WHERE compiler. The same {@link Where} compiles against a live row, a row as it was at
+ * an older log position, a row image that is about to be written, or for a set of identities at
+ * once, by changing only the {@link Scope}: that is what makes "was it visible" and "is it
+ * visible" the same predicate. Values are always bound parameters.
  */
 public final class WhereCompiler {
     private final Function<String, Table> tables;
@@ -18,20 +19,40 @@ public final class WhereCompiler {
         this.tables = tables;
     }
 
-    /** Where a predicate's column references and identity symbol point. */
+    /** Where a predicate's column references, identity symbol and related tables point. */
     public interface Scope {
         /** SQL for the value of {@code column} of the row being tested. */
-        String column(String column);
+        String column(String column, List<Object> params);
 
         /** SQL for the verified identity, adding any bound value to {@code params}. */
         String me(List<Object> params);
+
+        /** SQL for the rows of a related table ({@code exists}): the table itself, or its past state. */
+        default String source(Table related, List<Object> params) {
+            return quote(related.name());
+        }
     }
 
-    /** Columns of a table alias, e.g. {@code "cur"."channelId"}; the identity is a bound value. */
-    public static Scope alias(String alias, String identity) {
+    /** The live row under {@code alias}; the identity is {@code meSql} (e.g. a column of an identity set). */
+    public static Scope live(String alias, String meSql) {
         return new Scope() {
             @Override
-            public String column(String column) {
+            public String column(String column, List<Object> params) {
+                return quote(alias) + "." + quote(column);
+            }
+
+            @Override
+            public String me(List<Object> params) {
+                return meSql;
+            }
+        };
+    }
+
+    /** The live row under {@code alias}, for one identity bound as a value. */
+    public static Scope liveFor(String alias, String identity) {
+        return new Scope() {
+            @Override
+            public String column(String column, List<Object> params) {
                 return quote(alias) + "." + quote(column);
             }
 
@@ -43,12 +64,13 @@ public final class WhereCompiler {
         };
     }
 
-    /** Columns of a JSON row image held in {@code jsonSql} (e.g. the log's pre-image). */
-    public static Scope image(String jsonSql, String identity) {
+    /** A row given as JSON text (bound once per reference), e.g. a row about to be inserted. */
+    public static Scope image(String rowJson, String identity) {
         return new Scope() {
             @Override
-            public String column(String column) {
-                return "json_extract(" + jsonSql + ", '$." + column + "')";
+            public String column(String column, List<Object> params) {
+                params.add(rowJson);
+                return "json_extract(?, '$." + column + "')";
             }
 
             @Override
@@ -60,7 +82,46 @@ public final class WhereCompiler {
     }
 
     /**
-     * Compiles {@code where} over rows of {@code table}, appending bound values to {@code params}.
+     * The state of the shard as it was at log position {@code from}: the row's own columns come
+     * from {@code columnSql} (which picks the live row or its pre-image), and every related table
+     * is its rows unchanged since {@code from} plus the pre-images of the rows changed since.
+     * This holds while the log still covers (from, now], which the caller checks.
+     */
+    public static Scope past(Function<String, String> columnSql, String meSql, long from) {
+        return new Scope() {
+            @Override
+            public String column(String column, List<Object> params) {
+                return columnSql.apply(column);
+            }
+
+            @Override
+            public String me(List<Object> params) {
+                return meSql;
+            }
+
+            @Override
+            public String source(Table related, List<Object> params) {
+                String name = related.name();
+                String live = "";
+                String old = "";
+                for (String c : related.columns().keySet()) {
+                    live += (live.isEmpty() ? "" : ", ") + quote(c);
+                    old += (old.isEmpty() ? "" : ", ") + "json_extract(l.pre, '$." + c + "')";
+                }
+                params.add(from);
+                params.add(from);
+                params.add(from);
+                return "(SELECT " + live + " FROM " + quote(name) + " WHERE id NOT IN (SELECT id FROM __cdc_log WHERE +\"table\" = '"
+                        + name + "' AND seq > ?) UNION ALL SELECT " + old + " FROM __cdc_log AS l WHERE +l.\"table\" = '" + name
+                        + "' AND l.seq > ? AND l.pre IS NOT NULL AND l.seq = (SELECT min(seq) FROM __cdc_log WHERE \"table\" = '"
+                        + name + "' AND id = l.id AND seq > ?))";
+            }
+        };
+    }
+
+    /**
+     * Compiles {@code where} over rows of {@code table}, appending bound values to {@code params}
+     * in the order their {@code ?} appear.
      * @throws IllegalArgumentException for an unknown table or column (a bug in the app's definitions)
      */
     public String compile(Where where, Table table, Scope scope, List<Object> params) {
@@ -69,25 +130,28 @@ public final class WhereCompiler {
 
     private String compile(Where where, Table table, Scope scope, List<Object> params, int depth) {
         if (where instanceof Where.Compare c) {
-            String col = column(table, scope, c.column());
+            String col = column(table, scope, c.column(), params);
             String rhs = c.value() instanceof Where.Operand.Literal lit ? bind(lit.value(), params) : scope.me(params);
             return col + " " + c.op().sql + " " + rhs;
         }
         if (where instanceof Where.In in) {
-            String col = column(table, scope, in.column());
             if (in.values().isEmpty()) {
+                column(table, scope, in.column(), params);
                 return in.negated() ? "1" : "0";
             }
+            String col = column(table, scope, in.column(), params);
+            // One parameter however long the list: the DO allows 100 bound values per statement.
             params.add(jsonArray(in.values()));
             return col + (in.negated() ? " NOT IN" : " IN") + " (SELECT value FROM json_each(?))";
         }
         if (where instanceof Where.IsNull n) {
-            return column(table, scope, n.column()) + (n.negated() ? " IS NOT NULL" : " IS NULL");
+            return column(table, scope, n.column(), params) + (n.negated() ? " IS NOT NULL" : " IS NULL");
         }
         if (where instanceof Where.Contains c) {
             // instr over lower() needs no LIKE escaping: % and _ in the needle are plain characters.
+            String col = column(table, scope, c.column(), params);
             params.add(c.needle());
-            return "instr(lower(" + column(table, scope, c.column()) + "), lower(?)) > 0";
+            return "instr(lower(" + col + "), lower(?)) > 0";
         }
         if (where instanceof Where.And and) {
             return join(and.all(), " AND ", "1", table, scope, params, depth);
@@ -96,8 +160,11 @@ public final class WhereCompiler {
             return join(or.any(), " OR ", "0", table, scope, params, depth);
         }
         if (where instanceof Where.Not not) {
-            // NOT over a NULL comparison stays NULL (no match), as SQL says; coalesce keeps "not" two-valued.
-            return "NOT coalesce((" + compile(not.inner(), table, scope, params, depth) + "), 0)";
+            // A comparison with NULL is unknown; "not unknown" must still be "no match".
+            return "NOT coalesce((" + compile(not.inner(), table, scope, params, depth) + "), 1)";
+        }
+        if (where instanceof Where.All) {
+            return "1";
         }
         Where.Exists ex = (Where.Exists) where;
         Table related = tables.apply(ex.table());
@@ -105,22 +172,28 @@ public final class WhereCompiler {
             throw new IllegalArgumentException("exists over unknown table " + ex.table());
         }
         String alias = "r" + depth;
+        String source = scope.source(related, params);
         Scope inner = nested(alias, scope);
-        String join = column(related, inner, ex.remoteColumn()) + " = " + column(table, scope, ex.localColumn());
-        return "EXISTS (SELECT 1 FROM " + quote(related.name()) + " AS " + quote(alias) + " WHERE " + join
+        String join = column(related, inner, ex.remoteColumn(), params) + " = " + column(table, scope, ex.localColumn(), params);
+        return "EXISTS (SELECT 1 FROM " + source + " AS " + quote(alias) + " WHERE " + join
                 + " AND (" + compile(ex.where(), related, inner, params, depth + 1) + "))";
     }
 
     private static Scope nested(String alias, Scope outer) {
         return new Scope() {
             @Override
-            public String column(String column) {
+            public String column(String column, List<Object> params) {
                 return quote(alias) + "." + quote(column);
             }
 
             @Override
             public String me(List<Object> params) {
                 return outer.me(params);
+            }
+
+            @Override
+            public String source(Table related, List<Object> params) {
+                return outer.source(related, params);
             }
         };
     }
@@ -136,15 +209,15 @@ public final class WhereCompiler {
         return out;
     }
 
-    private static String column(Table table, Scope scope, String column) {
+    private static String column(Table table, Scope scope, String column, List<Object> params) {
         if (!table.hasColumn(column)) {
             throw new IllegalArgumentException("table " + table.name() + " has no column " + column);
         }
-        return scope.column(column);
+        return scope.column(column, params);
     }
 
     private static String bind(Object value, List<Object> params) {
-        params.add(value instanceof Boolean b ? (Object) (b ? 1L : 0L) : value);
+        params.add(value instanceof Boolean b ? (Object) (b ? 1L : 0L) : value instanceof Integer i ? (Object) (long) i : value);
         return "?";
     }
 

@@ -28,10 +28,10 @@ public final class NotesApp {
                 .table(NOTES)
                 .shape(Shape.named("notesByOwner").on("notes")
                         .args(V.object().field("owner", V.string()))
-                        .where((auth, args) -> Where.eq("owner", args.get("owner").asString()))
+                        .where(args -> Where.eq("owner", args.get("owner").asString()))
                         .columns("title", "done", "owner"))
                 .shape(Shape.named("myNotes").on("notes")
-                        .where((auth, args) -> Where.eq("owner", Where.me())))
+                        .where(args -> Where.eq("owner", Where.me())))
                 .mutator(Mutator.named("put")
                         .args(V.object().field("id", V.id("notes")).field("title", V.string()).field("owner", V.optional(V.string())))
                         .server((ctx, a) -> ctx.db().insert("notes", Row.of("id", a.get("id").asString(),
