@@ -108,7 +108,7 @@ async function cuttableNetwork() {
   }
 }
 
-test('two clients converge', { skip }, async () => {
+test('two clients converge', { skip, timeout: 60_000 }, async () => {
   const channelId = unique('c')
   const alice = await page({ sub: 'alice', channelId })
   const bob = await page({ sub: 'bob', channelId })
@@ -129,7 +129,7 @@ test('two clients converge', { skip }, async () => {
   await bob.client.close()
 })
 
-test('an optimistic row is visible before the server answers and never disappears', { skip }, async () => {
+test('an optimistic row is visible before the server answers and never disappears', { skip, timeout: 60_000 }, async () => {
   const channelId = unique('c')
   const alice = await page({ sub: 'alice', channelId })
   await alice.m.createChannel({ id: channelId, name: 'general' })
@@ -150,7 +150,7 @@ test('an optimistic row is visible before the server answers and never disappear
   await alice.client.close()
 })
 
-test('a rejected mutation rolls back and reports its code', { skip }, async () => {
+test('a rejected mutation rolls back and reports its code', { skip, timeout: 60_000 }, async () => {
   const channelId = unique('c')
   const alice = await page({ sub: 'alice', channelId })
   await alice.m.createChannel({ id: channelId, name: 'general' })
@@ -179,7 +179,7 @@ test('a rejected mutation rolls back and reports its code', { skip }, async () =
   await bob.client.close()
 })
 
-test('offline writes land exactly once, in order, after reconnect', { skip }, async () => {
+test('offline writes land exactly once, in order, after reconnect', { skip, timeout: 60_000 }, async () => {
   const channelId = unique('c')
   const net = await cuttableNetwork()
   const alice = await page({ sub: 'alice', channelId, baseUrl: net.url })
@@ -216,7 +216,7 @@ test('offline writes land exactly once, in order, after reconnect', { skip }, as
   await net.close()
 })
 
-test('after a reload, a new client over the same outbox lands its writes exactly once', { skip }, async () => {
+test('after a reload, a new client over the same outbox lands its writes exactly once', { skip, timeout: 60_000 }, async () => {
   const channelId = unique('c')
   const dir = await mkdtemp(join(tmpdir(), 'shoal-reload-'))
   const net = await cuttableNetwork()
@@ -241,7 +241,7 @@ test('after a reload, a new client over the same outbox lands its writes exactly
   await rm(dir, { recursive: true, force: true })
 })
 
-test('an expired token is refreshed and the socket reopened; no token in errors', { skip }, async () => {
+test('an expired token is refreshed and the socket reopened; no token in errors', { skip, timeout: 60_000 }, async () => {
   const channelId = unique('c')
   let n = 0
   const errors = []
