@@ -11,10 +11,17 @@ public record Limits(
         int argsBytesMax,
         int subscriptionsPerSocketMax,
         int pokePartBytesMax,
-        int rowBytesMax) {
+        int rowBytesMax,
+        long logRowsMax,
+        double logAgeMsMax,
+        int compactBatchRows) {
 
+    /**
+     * The protocol's defaults; the log keeps at least its newest 100,000 rows or 7 days, whichever
+     * holds more, trimmed 1,000 rows per alarm run.
+     */
     public static Limits defaults() {
-        return new Limits(1 << 20, 100, 64 << 10, 100, 256 << 10, 64 << 10);
+        return new Limits(1 << 20, 100, 64 << 10, 100, 256 << 10, 64 << 10, 100_000, 7 * 24 * 3600_000.0, 1_000);
     }
 
     public Limits {
@@ -26,10 +33,18 @@ public record Limits(
     }
 
     public Limits withSubscriptionsPerSocketMax(int n) {
-        return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, n, pokePartBytesMax, rowBytesMax);
+        return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, n, pokePartBytesMax, rowBytesMax,
+                logRowsMax, logAgeMsMax, compactBatchRows);
     }
 
     public Limits withPokePartBytesMax(int bytes, int rowBytes) {
-        return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, subscriptionsPerSocketMax, bytes, rowBytes);
+        return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, subscriptionsPerSocketMax, bytes, rowBytes,
+                logRowsMax, logAgeMsMax, compactBatchRows);
+    }
+
+    /** Log retention: rows younger than {@code ageMs} or among the newest {@code rows} are kept. */
+    public Limits withRetention(long rows, double ageMs, int batchRows) {
+        return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, subscriptionsPerSocketMax, pokePartBytesMax,
+                rowBytesMax, rows, ageMs, batchRows);
     }
 }

@@ -263,8 +263,43 @@ public final class Shard {
         }
     }
 
-    private long floor() {
+    /** The compaction floor: every log row above it is present; a cursor below it cannot catch up. */
+    public long floor() {
         return sql.queryLong(0, "SELECT CAST(value AS INTEGER) FROM __shoal_meta WHERE key = 'floor'");
+    }
+
+    // ---- compaction ----
+
+    /** The highest seq that retention lets go: older than the age limit and not among the newest rows. */
+    private long trimmable(double nowMs) {
+        long byRows = seq() - limits.logRowsMax();
+        long byAge = sql.queryLong(0, "SELECT max(seq) FROM __cdc_log WHERE seq > ? AND seq <= ? AND ts < ?",
+                floor(), Math.max(byRows, 0), nowMs - limits.logAgeMsMax());
+        return Math.min(byRows, byAge);
+    }
+
+    /** True when retention lets some log rows go: the host then schedules {@link #compact}. */
+    public boolean compactionDue(double nowMs) {
+        return trimmable(nowMs) > floor();
+    }
+
+    /**
+     * Trims at most one batch of log rows that retention lets go and raises the floor to match, in
+     * one transaction; seq never moves. Returns true when more remains (run again soon).
+     */
+    public boolean compact(double nowMs) {
+        long upTo = trimmable(nowMs);
+        long floor = floor();
+        if (upTo <= floor) {
+            return false;
+        }
+        long batchEnd = Math.min(upTo, floor + limits.compactBatchRows());
+        sql.transaction(() -> {
+            sql.exec("DELETE FROM __cdc_log WHERE seq <= ?", batchEnd);
+            sql.exec("INSERT INTO __shoal_meta (key, value) VALUES ('floor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    Long.toString(batchEnd));
+        });
+        return batchEnd < upTo;
     }
 
     // ---- pushes ----
