@@ -15,9 +15,11 @@ import org.teavm.jso.JSObject;
 public final class ShardObject {
     private final Shard shard;
 
+    /** {@code limitsJson}: overrides of {@link Limits#defaults()} by name, e.g. {@code {"logRowsMax":5000}}. */
     @JSExport
-    public ShardObject(JSObject storage, JSObject peers, String shardName) {
-        this.shard = new Shard(ChatApp.app(), new JsSql(storage), JsJson.PARSER, new JsPeers(peers), shardName, Limits.defaults());
+    public ShardObject(JSObject storage, JSObject peers, String shardName, String limitsJson) {
+        Limits limits = Limits.fromJson(JsJson.PARSER.parse(limitsJson == null ? "{}" : limitsJson));
+        this.shard = new Shard(ChatApp.app(), new JsSql(storage), JsJson.PARSER, new JsPeers(peers), shardName, limits);
     }
 
     /** A socket was accepted with a verified identity; sends {@code connected}. */
@@ -44,6 +46,23 @@ public final class ShardObject {
             ids[i] = item(liveConns, i);
         }
         shard.retain(ids);
+    }
+
+    /** True when log retention lets rows go: the host then schedules an alarm that calls {@link #compact}. */
+    @JSExport
+    public boolean compactionDue() {
+        return shard.compactionDue(System.currentTimeMillis());
+    }
+
+    /** Trims one bounded batch of the log; true when more remains. */
+    @JSExport
+    public boolean compact() {
+        return shard.compact(System.currentTimeMillis());
+    }
+
+    @JSExport
+    public String stats() {
+        return shard.statsJson();
     }
 
     @JSExport

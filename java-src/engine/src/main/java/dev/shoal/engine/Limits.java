@@ -32,6 +32,45 @@ public record Limits(
         }
     }
 
+    /**
+     * The defaults with the members of {@code config} (named as the components of this record)
+     * replaced, e.g. {@code {"logRowsMax": 5000, "subscriptionsPerSocketMax": 20}}.
+     * @throws IllegalArgumentException naming an unknown key or a value that is not a positive number
+     */
+    public static Limits fromJson(dev.shoal.protocol.Json config) {
+        Limits d = defaults();
+        if (config == null || config.isNull()) {
+            return d;
+        }
+        java.util.Map<String, Double> v = new java.util.HashMap<>();
+        for (String key : config.keys()) {
+            dev.shoal.protocol.Json value = config.get(key);
+            if (!value.isNumber() || !(value.asNumber() >= 0)) {
+                throw new IllegalArgumentException("limit " + key + " must be a non-negative number");
+            }
+            v.put(key, value.asNumber());
+        }
+        Limits out = new Limits(
+                (int) take(v, "frameBytesMax", d.frameBytesMax()),
+                (int) take(v, "mutationsPerPushMax", d.mutationsPerPushMax()),
+                (int) take(v, "argsBytesMax", d.argsBytesMax()),
+                (int) take(v, "subscriptionsPerSocketMax", d.subscriptionsPerSocketMax()),
+                (int) take(v, "pokePartBytesMax", d.pokePartBytesMax()),
+                (int) take(v, "rowBytesMax", d.rowBytesMax()),
+                (long) take(v, "logRowsMax", d.logRowsMax()),
+                take(v, "logAgeMsMax", d.logAgeMsMax()),
+                (int) take(v, "compactBatchRows", d.compactBatchRows()));
+        if (!v.isEmpty()) {
+            throw new IllegalArgumentException("unknown limits: " + String.join(", ", v.keySet()));
+        }
+        return out;
+    }
+
+    private static double take(java.util.Map<String, Double> values, String key, double otherwise) {
+        Double v = values.remove(key);
+        return v == null ? otherwise : v;
+    }
+
     public Limits withSubscriptionsPerSocketMax(int n) {
         return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, n, pokePartBytesMax, rowBytesMax,
                 logRowsMax, logAgeMsMax, compactBatchRows);

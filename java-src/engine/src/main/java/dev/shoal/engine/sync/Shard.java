@@ -53,6 +53,9 @@ public final class Shard {
     private Map<String, Conn> conns;
     private final Map<String, View> views = new HashMap<>();
     private final Map<String, Long> lastMutationIds = new HashMap<>();
+    /** Work counters since this instance started, for tests and benchmarks (not persisted). */
+    private long diffQueries;
+    private long pokesSent;
 
     /** One open socket: its verified identity and client id, and its subscriptions by id. */
     private static final class Conn {
@@ -91,6 +94,13 @@ public final class Shard {
 
     public String epoch() {
         return epoch;
+    }
+
+    /** This instance's work counters and state sizes as JSON. */
+    public String statsJson() {
+        return "{\"diffQueries\":" + diffQueries + ",\"pokesSent\":" + pokesSent + ",\"views\":" + views.size()
+                + ",\"sockets\":" + conns().size() + ",\"seq\":" + pokedSeq + ",\"floor\":" + floor()
+                + ",\"instance\":" + dev.shoal.protocol.JsonText.quote(pokePrefix) + "}";
     }
 
     public long seq() {
@@ -420,6 +430,7 @@ public final class Shard {
         Map<String, List<String[]>> parts = new LinkedHashMap<>();
         if (to > pokedSeq) {
             for (View view : views.values()) {
+                diffQueries++;
                 Map<String, List<String>> byIdentity = view.diff(sql, pokedSeq, to, view.subscriptions().keySet(), limits.pokePartBytesMax());
                 for (Map.Entry<String, List<String>> e : byIdentity.entrySet()) {
                     for (Subscription sub : view.subscriptions().get(e.getKey())) {
@@ -449,6 +460,7 @@ public final class Shard {
             return;
         }
         String pokeId = pokePrefix + Long.toString(++pokeCounter, 36);
+        pokesSent++;
         peers.send(c.id, ServerFrames.pokeStart(pokeId));
         for (String[] p : parts) {
             peers.send(c.id, ServerFrames.pokePart(pokeId, p[0], Boolean.parseBoolean(p[2]), p[1]));
