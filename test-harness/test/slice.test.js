@@ -37,13 +37,15 @@ test("a write reaches a subscriber as a poke, and confirms to its writer", async
 
   a.send({ type: "push", mutations: [
     { id: 1, name: "createChannel", args: { id: "c1", name: "general" } },
-    { id: 2, name: "sendMessage", args: { id: "m1", channelId: "c1", text: "hello" } },
-    { id: 3, name: "sendMessage", args: { id: "m2", channelId: "c2", text: "elsewhere" } },
+    { id: 2, name: "addMember", args: { channelId: "c1", userId: "bob" } },
+    { id: 3, name: "createChannel", args: { id: "c2", name: "private" } },
+    { id: 4, name: "sendMessage", args: { id: "m1", channelId: "c1", text: "hello" } },
+    { id: 5, name: "sendMessage", args: { id: "m2", channelId: "c2", text: "elsewhere" } },
   ] });
   const result = await a.type("pushResult");
-  assert.deepEqual(result.results.map((r) => r.status), ["ok", "ok", "ok"]);
+  assert.deepEqual(result.results.map((r) => r.status), ["ok", "ok", "ok", "ok", "ok"]);
   const confirm = await a.poke();
-  assert.ok(confirm.end.lastMutationId >= 3, "the writer's poke covers its mutations");
+  assert.equal(confirm.end.lastMutationId, 5, "the writer's poke covers its mutations");
 
   const poke = await b.poke();
   assert.equal(poke.rows.length, 1, "only the message of c1 reaches B");
@@ -79,8 +81,12 @@ test("the subprotocol carries the token for browsers", async () => {
 test("data survives a restart of the runtime with persisted storage", async () => {
   const a = await connect(worker, { sub: "alice", client: "a2" });
   await a.type("connected");
-  a.send({ type: "push", mutations: [{ id: 1, name: "sendMessage", args: { id: "m-persist", channelId: "c9", text: "still here" } }] });
-  assert.equal((await a.type("pushResult")).results[0].status, "ok");
+  a.send({ type: "push", mutations: [
+    { id: 1, name: "createChannel", args: { id: "c9", name: "kept" } },
+    { id: 2, name: "addMember", args: { channelId: "c9", userId: "bob" } },
+    { id: 3, name: "sendMessage", args: { id: "m-persist", channelId: "c9", text: "still here" } },
+  ] });
+  assert.deepEqual((await a.type("pushResult")).results.map((r) => r.status), ["ok", "ok", "ok"]);
   await a.close();
   await worker.stop();
   worker = await startWorker({ persistDir: dir });

@@ -15,11 +15,14 @@ import org.teavm.jso.JSObject;
 public final class ShardObject {
     private final Shard shard;
 
-    /** {@code limitsJson}: overrides of {@link Limits#defaults()} by name, e.g. {@code {"logRowsMax":5000}}. */
+    /**
+     * {@code limits}: overrides of {@link Limits#defaults()} by name, as an object or JSON text
+     * (e.g. {@code {"logRowsMax":5000}}), or undefined for the defaults.
+     */
     @JSExport
-    public ShardObject(JSObject storage, JSObject peers, String shardName, String limitsJson) {
-        Limits limits = Limits.fromJson(JsJson.PARSER.parse(limitsJson == null ? "{}" : limitsJson));
-        this.shard = new Shard(ChatApp.app(), new JsSql(storage), JsJson.PARSER, new JsPeers(peers), shardName, limits);
+    public ShardObject(JSObject storage, JSObject peers, String shardName, JSObject limits) {
+        this.shard = new Shard(ChatApp.app(), new JsSql(storage), JsJson.PARSER, new JsPeers(peers), shardName,
+                Limits.fromJson(JsJson.PARSER.parse(limitsText(limits))));
     }
 
     /** A socket was accepted with a verified identity; sends {@code connected}. */
@@ -74,6 +77,9 @@ public final class ShardObject {
     public String epoch() {
         return shard.epoch();
     }
+
+    @JSBody(params = "o", script = "return o == null ? '{}' : typeof o === 'string' ? o : JSON.stringify(o);")
+    private static native String limitsText(JSObject o);
 
     @JSBody(params = "a", script = "return a.length;")
     private static native int length(JSObject a);
