@@ -50,6 +50,8 @@ public final class Shard {
     private long pokeCounter;
     /** Every subscription reflects the shard at this seq: pokes are computed right after each commit. */
     private long pokedSeq;
+    /** The compaction floor as last read or written; -1 until read. */
+    private long floor = -1;
     private Map<String, Conn> conns;
     private final Map<String, View> views = new HashMap<>();
     private final Map<String, Long> lastMutationIds = new HashMap<>();
@@ -77,16 +79,21 @@ public final class Shard {
         }
     }
 
+    /** {@code shardName} may be null when the object wakes for an alarm: the stored name is used. */
     public Shard(App app, Sql sql, Json.Parser json, Peers peers, String shardName, Limits limits) {
         this.app = app;
         this.sql = sql;
         this.json = json;
         this.peers = peers;
-        this.shardName = shardName;
         this.limits = limits;
         this.codec = new FrameCodec(limits.mutationsPerPushMax());
         this.compiler = new WhereCompiler(app::table);
         ChangeLog.install(sql, app, limits.rowBytesMax());
+        // The name is kept with the data: an alarm wakes the object without a request that names it.
+        if (shardName != null) {
+            sql.exec("INSERT OR IGNORE INTO __shoal_meta (key, value) VALUES ('shard', ?)", shardName);
+        }
+        this.shardName = sql.queryString("SELECT value FROM __shoal_meta WHERE key = 'shard'");
         this.epoch = ChangeLog.epoch(sql);
         this.pokedSeq = ChangeLog.seq(sql);
         this.pokePrefix = Long.toString((long) (Math.random() * 1e12), 36) + ".";
@@ -288,9 +295,24 @@ public final class Shard {
         return Math.min(byRows, byAge);
     }
 
-    /** True when retention lets some log rows go: the host then schedules {@link #compact}. */
+    /**
+     * True when retention lets some log rows go: the host then schedules {@link #compact}. Cheap
+     * enough for every event: the row count is seq - floor (rolled-back writes take no seq), and
+     * log rows age in seq order, so only the oldest row's time is read.
+     */
     public boolean compactionDue(double nowMs) {
-        return trimmable(nowMs) > floor();
+        if (pokedSeq - floorCache() <= limits.logRowsMax()) {
+            return false;
+        }
+        Rows oldest = sql.query("SELECT ts FROM __cdc_log WHERE seq > ? ORDER BY seq LIMIT 1", floorCache());
+        return oldest.next() && oldest.getDouble(0) < nowMs - limits.logAgeMsMax();
+    }
+
+    private long floorCache() {
+        if (floor < 0) {
+            floor = floor();
+        }
+        return floor;
     }
 
     /**
@@ -309,6 +331,7 @@ public final class Shard {
             sql.exec("INSERT INTO __shoal_meta (key, value) VALUES ('floor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     Long.toString(batchEnd));
         });
+        this.floor = batchEnd;
         return batchEnd < upTo;
     }
 

@@ -1,0 +1,160 @@
+// Shapes as read permissions, end to end in workerd: who sees what, refusals,
+// the resume matrix, compaction by alarm, hibernation, and shared work.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startWorker } from "../lib/worker.js";
+import { connect } from "../lib/socket.js";
+
+let worker;
+// Retention small enough to compact within a test: keep the newest 5 log rows, whatever their age.
+const LIMITS = { logRowsMax: 5, logAgeMsMax: 0, compactBatchRows: 2 };
+
+before(async () => {
+  worker = await startWorker({ bindings: { SHOAL_LIMITS: JSON.stringify(LIMITS) } });
+});
+after(() => worker?.stop());
+
+/** Engine counters of a shard, read through the object's internal endpoint (unreachable from outside the Worker). */
+async function stats(shard) {
+  const ns = await worker.mf.getDurableObjectNamespace("SHARD");
+  const res = await ns.get(ns.idFromName(shard)).fetch("http://do/__shoal/stats");
+  return res.json();
+}
+
+let counter = 0;
+async function user(sub, shard) {
+  const s = await connect(worker, { sub, client: `${sub}-${++counter}`, shard });
+  await s.type("connected");
+  s.nextId = 1;
+  s.push = async (...mutations) => {
+    s.send({ type: "push", mutations: mutations.map(([name, args]) => ({ id: s.nextId++, name, args })) });
+    const r = await s.type("pushResult");
+    await s.poke();
+    return r.results.map((x) => (x.status === "error" ? x.code : x.status));
+  };
+  // Resolves with the poke that answers this subscribe (live pokes for other subscriptions may come first).
+  s.subscribe = async (id, shape, args, since) => {
+    s.send({ type: "subscribe", id, shape, args, ...(since ? { since } : {}) });
+    for (;;) {
+      const poke = await s.poke();
+      if (poke.parts.some((p) => p.sub === id)) return poke;
+    }
+  };
+  return s;
+}
+
+const ids = (poke) => poke.rows.map((r) => `${r.op} ${r.id}`).sort();
+
+test("two identities on overlapping shapes receive exactly their rows", async () => {
+  const shard = "overlap";
+  const alice = await user("alice", shard);
+  const bob = await user("bob", shard);
+  assert.deepEqual(await alice.push(["createChannel", { id: "a", name: "A" }], ["createChannel", { id: "both", name: "B" }],
+    ["addMember", { channelId: "both", userId: "bob" }]), ["ok", "ok", "ok"]);
+  assert.deepEqual(ids(await alice.subscribe("ch", "myChannels", {})), ["put a", "put both"]);
+  assert.deepEqual(ids(await bob.subscribe("ch", "myChannels", {})), ["put both"]);
+  await bob.subscribe("ma", "messagesByChannel", { channelId: "a" });
+  await bob.subscribe("mb", "messagesByChannel", { channelId: "both" });
+  await alice.push(["sendMessage", { id: "m-a", channelId: "a", text: "only alice" }], ["sendMessage", { id: "m-b", channelId: "both", text: "both" }]);
+  const poke = await bob.poke();
+  assert.deepEqual(poke.parts.map((p) => p.sub), ["mb"]);
+  assert.deepEqual(ids(poke), ["put m-b"]);
+  assert.ok(!JSON.stringify(bob.frames).includes("only alice"));
+  assert.ok(!bob.all((f) => f.type === "pokePart").some((p) => p.rows.some((r) => r.id === "m-a" || r.id === "a")));
+  // Removing bob takes the channel and its messages out of his views, live.
+  await alice.push(["removeMember", { channelId: "both", userId: "bob" }]);
+  const gone = await bob.poke();
+  assert.deepEqual(ids(gone), ["del both", "del m-b"]);
+});
+
+test("bad args and unknown shapes are refused with typed errors, and change nothing", async () => {
+  const carol = await user("carol", "refusals");
+  for (const args of [undefined, 5, {}, { channelId: 7 }, { channelId: "x", extra: 1 }, { channelId: "has space" }]) {
+    carol.send({ type: "subscribe", id: "s", shape: "messagesByChannel", ...(args === undefined ? {} : { args }) });
+    const e = await carol.type("error");
+    assert.equal(e.code, "BAD_ARGS", JSON.stringify(args));
+    assert.equal(e.id, "s");
+  }
+  carol.send({ type: "subscribe", id: "s", shape: "nope", args: {} });
+  assert.equal((await carol.type("error")).code, "UNKNOWN_SHAPE");
+  assert.equal(carol.all((f) => f.type === "pokeStart").length, 0);
+});
+
+test("the resume matrix: catch-up, epoch mismatch, cursor ahead, no since, compacted range", async () => {
+  const shard = "resume";
+  const alice = await user("alice", shard);
+  await alice.push(["createChannel", { id: "c", name: "c" }], ["sendMessage", { id: "m1", channelId: "c", text: "1" }]);
+  const first = await alice.subscribe("s", "messagesByChannel", { channelId: "c" });
+  const cursor = { seq: first.end.seq, epoch: first.end.epoch };
+  await alice.close();
+
+  const writer = await user("alice", shard);
+  await writer.push(["sendMessage", { id: "m2", channelId: "c", text: "2" }]);
+
+  const resumed = await user("alice", shard);
+  const happy = await resumed.subscribe("s", "messagesByChannel", { channelId: "c" }, cursor);
+  assert.equal(happy.parts[0].reset, false);
+  assert.deepEqual(ids(happy), ["put m2"]);
+  const wrongEpoch = await resumed.subscribe("e", "messagesByChannel", { channelId: "c" }, { ...cursor, epoch: "other" });
+  assert.equal(wrongEpoch.parts[0].reset, true);
+  assert.deepEqual(ids(wrongEpoch), ["put m1", "put m2"]);
+  const ahead = await resumed.subscribe("a", "messagesByChannel", { channelId: "c" }, { ...cursor, seq: cursor.seq + 1000 });
+  assert.equal(ahead.parts[0].reset, true);
+  const none = await resumed.subscribe("n", "messagesByChannel", { channelId: "c" });
+  assert.equal(none.parts[0].reset, true);
+
+  // Enough writes to pass the retention, then the alarm trims the log above the old cursor.
+  for (let i = 3; i < 12; i++) await writer.push(["sendMessage", { id: `m${i}`, channelId: "c", text: String(i) }]);
+  const deadline = Date.now() + 15000;
+  while ((await stats(shard)).floor <= cursor.seq) {
+    assert.ok(Date.now() < deadline, "the alarm compacts the log");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const compacted = await resumed.subscribe("k", "messagesByChannel", { channelId: "c" }, cursor);
+  assert.equal(compacted.parts[0].reset, true, "a cursor below the floor gets a reset");
+  assert.equal(compacted.rows.length, 11);
+  assert.ok(compacted.end.seq > cursor.seq);
+});
+
+test("subscriptions keep working after the object is evicted (hibernation)", { timeout: 60000 }, async () => {
+  const shard = "sleepy";
+  const alice = await user("alice", shard);
+  await alice.push(["createChannel", { id: "c", name: "c" }], ["addMember", { channelId: "c", userId: "bob" }]);
+  const bob = await user("bob", shard);
+  await bob.subscribe("s", "messagesByChannel", { channelId: "c" });
+  const before = await stats(shard);
+  // workerd evicts an idle object after ~10 s while its hibernatable sockets stay open;
+  // heartbeats are answered without waking it.
+  for (let i = 0; i < 6; i++) {
+    await new Promise((r) => setTimeout(r, 2500));
+    bob.send("ping");
+  }
+  assert.ok(bob.all((f) => f.type === "pong").length >= 5);
+  await alice.push(["sendMessage", { id: "after-sleep", channelId: "c", text: "wake up" }]);
+  const poke = await bob.poke();
+  assert.deepEqual(ids(poke), ["put after-sleep"]);
+  const after = await stats(shard);
+  assert.notEqual(after.instance, before.instance, "a new engine instance served the write: the object was evicted");
+  assert.equal(after.views, 1, "the subscription was reloaded from SQLite");
+});
+
+test("one shape with many sockets costs one diff per commit", { timeout: 60000 }, async () => {
+  const shard = "crowd";
+  const owner = await user("owner", shard);
+  const members = Array.from({ length: 40 }, (_, i) => `member${i}`);
+  await owner.push(["createChannel", { id: "c", name: "c" }], ...members.map((m) => ["addMember", { channelId: "c", userId: m }]));
+  const sockets = [];
+  for (const m of members) {
+    const s = await user(m, shard);
+    await s.subscribe("s", "messagesByChannel", { channelId: "c" });
+    sockets.push(s);
+  }
+  const outsider = await user("outsider", shard);
+  await outsider.subscribe("s", "messagesByChannel", { channelId: "c" });
+  const before = await stats(shard);
+  await owner.push(["sendMessage", { id: "hello-all", channelId: "c", text: "hi" }]);
+  for (const s of sockets) assert.deepEqual(ids(await s.poke()), ["put hello-all"]);
+  const after = await stats(shard);
+  assert.equal(after.diffQueries - before.diffQueries, 1, "41 sockets of 41 identities, one view, one query");
+  assert.equal(outsider.all((f) => f.type === "pokeStart").length, 1, "the outsider only ever got its hydration");
+});
