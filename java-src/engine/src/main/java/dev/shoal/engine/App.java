@@ -19,11 +19,23 @@ public final class App {
     private final Map<String, Table> tables;
     private final Map<String, Shape> shapes;
     private final Map<String, Mutator> mutators;
+    private final ShardAccess shardAccess;
 
-    private App(Map<String, Table> tables, Map<String, Shape> shapes, Map<String, Mutator> mutators) {
+    /** Decides whether an identity may use a shard at all; a refusal closes the socket (4003). */
+    @FunctionalInterface
+    public interface ShardAccess {
+        boolean allows(Auth auth, String shard);
+    }
+
+    private App(Map<String, Table> tables, Map<String, Shape> shapes, Map<String, Mutator> mutators, ShardAccess shardAccess) {
         this.tables = tables;
         this.shapes = shapes;
         this.mutators = mutators;
+        this.shardAccess = shardAccess;
+    }
+
+    public boolean allows(Auth auth, String shard) {
+        return shardAccess.allows(auth, shard);
     }
 
     public static Builder builder() {
@@ -59,6 +71,13 @@ public final class App {
         private final Map<String, Shape> shapes = new LinkedHashMap<>();
         private final Map<String, Mutator> mutators = new LinkedHashMap<>();
         private boolean requireReadPolicies;
+        private ShardAccess shardAccess = (auth, shard) -> true;
+
+        /** Every identity may use every shard unless this says otherwise. */
+        public Builder shardAccess(ShardAccess access) {
+            shardAccess = access;
+            return this;
+        }
 
         /** Refuse any table without a read policy (say {@code readPolicy(Where.all())} for a public table). */
         public Builder requireReadPolicies() {
@@ -122,7 +141,7 @@ public final class App {
             }
             return new App(Collections.unmodifiableMap(new LinkedHashMap<>(tables)),
                     Collections.unmodifiableMap(new LinkedHashMap<>(shapes)),
-                    Collections.unmodifiableMap(new LinkedHashMap<>(mutators)));
+                    Collections.unmodifiableMap(new LinkedHashMap<>(mutators)), shardAccess);
         }
     }
 }

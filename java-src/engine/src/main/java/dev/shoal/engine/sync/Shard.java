@@ -117,9 +117,15 @@ public final class Shard {
     /** A socket was accepted: remember it and send {@code connected}. */
     public void open(String conn, String userId, String client, String claimsJson, double expSec) {
         conns();
+        Auth auth = new Auth(userId, json.parse(claimsJson));
+        if (!app.allows(auth, shardName)) {
+            peers.send(conn, ServerFrames.error(ErrorCode.FORBIDDEN, userId + " may not use shard " + shardName, null));
+            peers.close(conn, 4003, "forbidden");
+            return;
+        }
         sql.exec("INSERT OR REPLACE INTO __shoal_conns (conn, identity, client, claims, exp) VALUES (?, ?, ?, ?, ?)",
                 conn, userId, client, claimsJson, expSec);
-        Conn c = new Conn(conn, new Auth(userId, json.parse(claimsJson)), client, expSec);
+        Conn c = new Conn(conn, auth, client, expSec);
         conns.put(conn, c);
         peers.send(conn, ServerFrames.connected(shardName, epoch, pokedSeq, lastMutationId(c.clientKey())));
     }
