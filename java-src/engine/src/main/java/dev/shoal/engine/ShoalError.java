@@ -35,11 +35,33 @@ public final class ShoalError extends RuntimeException {
         return of(ErrorCode.FORBIDDEN, message);
     }
 
-    /** A mutator's own typed error, e.g. {@code ShoalError.custom("CHANNEL_FULL", "...")}. */
+    /**
+     * A mutator's own typed error, e.g. {@code ShoalError.custom("CHANNEL_FULL", "...")}. Protocol
+     * codes are refused: clients act on them (INTERNAL means "retry", OUT_OF_ORDER "renumber"), so
+     * use {@link #validation}, {@link #conflict} or {@link #forbidden} for those meanings.
+     */
     public static ShoalError custom(String code, String message) {
-        if (code == null || !code.matches("[A-Z][A-Z0-9_]{0,63}")) {
-            throw new IllegalArgumentException("error codes are UPPER_SNAKE_CASE, got " + code);
+        if (!isCodeText(code)) {
+            throw new IllegalArgumentException("error codes are UPPER_SNAKE_CASE of at most 64 characters, got " + code);
+        }
+        for (ErrorCode reserved : ErrorCode.values()) {
+            if (reserved.name().equals(code)) {
+                throw new IllegalArgumentException(code + " is a protocol code: a mutator's own code must differ from every protocol code");
+            }
         }
         return new ShoalError(code, message);
+    }
+
+    private static boolean isCodeText(String code) {
+        if (code == null || code.isEmpty() || code.length() > 64 || code.charAt(0) < 'A' || code.charAt(0) > 'Z') {
+            return false;
+        }
+        for (int i = 0; i < code.length(); i++) {
+            char c = code.charAt(i);
+            if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -33,6 +33,8 @@ public final class View {
     private final boolean perIdentity;
     private final String projection;
     private final Map<String, Set<Subscription>> byIdentity = new LinkedHashMap<>();
+    /** Every table the predicate reads: a commit that touches none of them cannot change this view. */
+    private final Set<String> tablesRead = new LinkedHashSet<>();
 
     private View(String key, Shape shape, WhereCompiler compiler, Table table, Where where) {
         this.key = key;
@@ -43,6 +45,31 @@ public final class View {
         this.perIdentity = Where.readsMe(where);
         List<String> columns = shape.columns().isEmpty() ? List.copyOf(table.columns().keySet()) : shape.columns();
         this.projection = ChangeLog.doc(table, "cur", columns);
+        tablesRead.add(table.name());
+        collectTables(where, tablesRead);
+    }
+
+    private static void collectTables(Where w, Set<String> out) {
+        if (w instanceof Where.And a) {
+            a.all().forEach(x -> collectTables(x, out));
+        } else if (w instanceof Where.Or o) {
+            o.any().forEach(x -> collectTables(x, out));
+        } else if (w instanceof Where.Not n) {
+            collectTables(n.inner(), out);
+        } else if (w instanceof Where.Exists e) {
+            out.add(e.table());
+            collectTables(e.where(), out);
+        }
+    }
+
+    /** True when a commit that changed {@code tables} may change what this view holds. */
+    public boolean reads(Set<String> tables) {
+        for (String t : tables) {
+            if (tablesRead.contains(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@code argsText}: the validated args as JSON text; {@code where}: the shape's predicate for them. */

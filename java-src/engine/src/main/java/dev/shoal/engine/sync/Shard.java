@@ -75,7 +75,7 @@ public final class Shard {
         }
 
         String clientKey() {
-            return auth.userId() + "\u0000" + client;
+            return Shard.clientKey(auth.userId(), client);
         }
     }
 
@@ -127,7 +127,7 @@ public final class Shard {
                 conn, userId, client, claimsJson, expSec);
         Conn c = new Conn(conn, auth, client, expSec);
         conns.put(conn, c);
-        peers.send(conn, ServerFrames.connected(shardName, epoch, pokedSeq, lastMutationId(c.clientKey())));
+        peers.send(conn, ServerFrames.connected(shardName, epoch, pokedSeq, lastMutationId(c)));
     }
 
     /** A socket closed: forget it and its subscriptions. */
@@ -345,7 +345,7 @@ public final class Shard {
 
     private void push(Conn c, List<ClientFrame.Mutation> mutations) {
         String key = c.clientKey();
-        long last = lastMutationId(key);
+        long last = lastMutationId(c);
         List<String> results = new ArrayList<>();
         for (ClientFrame.Mutation m : mutations) {
             if (m.id() <= last) {
@@ -424,7 +424,9 @@ public final class Shard {
         } catch (SqlException e) {
             // A statement SQLite refused for a reason other than a constraint: a storage fault.
             throw e;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // Anything else escaping the app's code (an exception, a failed assert) is a bug in the
+            // app: reported, rolled back, and its id consumed, so the client does not retry it forever.
             throw ShoalError.of(ErrorCode.MUTATOR_FAILED, "mutator " + m.name() + " threw " + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : ": " + e.getMessage()));
         }
@@ -436,13 +438,18 @@ public final class Shard {
                 c.auth.userId(), c.client, id);
     }
 
-    private long lastMutationId(String clientKey) {
-        Long cached = lastMutationIds.get(clientKey);
+    /** A cache key for (identity, client): length-prefixed, so no character of either can blur the two. */
+    private static String clientKey(String identity, String client) {
+        return identity.length() + ":" + identity + client;
+    }
+
+    private long lastMutationId(Conn c) {
+        String key = c.clientKey();
+        Long cached = lastMutationIds.get(key);
         if (cached == null) {
-            int cut = clientKey.indexOf('\u0000');
             cached = sql.queryLong(0, "SELECT last_mutation_id FROM __shoal_clients WHERE identity = ? AND client = ?",
-                    clientKey.substring(0, cut), clientKey.substring(cut + 1));
-            lastMutationIds.put(clientKey, cached);
+                    c.auth.userId(), c.client);
+            lastMutationIds.put(key, cached);
         }
         return cached;
     }
@@ -458,7 +465,16 @@ public final class Shard {
         long to = seq();
         Map<String, List<String[]>> parts = new LinkedHashMap<>();
         if (to > pokedSeq) {
+            // One read of the new log page names the tables it touched; views reading none are skipped.
+            java.util.Set<String> changed = new java.util.HashSet<>();
+            Rows tables = sql.query("SELECT DISTINCT \"table\" FROM __cdc_log WHERE seq > ? AND seq <= ?", pokedSeq, to);
+            while (tables.next()) {
+                changed.add(tables.getString(0));
+            }
             for (View view : views.values()) {
+                if (!view.reads(changed)) {
+                    continue;
+                }
                 diffQueries++;
                 Map<String, List<String>> byIdentity = view.diff(sql, pokedSeq, to, view.subscriptions().keySet(), limits.pokePartBytesMax());
                 for (Map.Entry<String, List<String>> e : byIdentity.entrySet()) {
@@ -494,7 +510,7 @@ public final class Shard {
         for (String[] p : parts) {
             peers.send(c.id, ServerFrames.pokePart(pokeId, p[0], Boolean.parseBoolean(p[2]), p[1]));
         }
-        peers.send(c.id, ServerFrames.pokeEnd(pokeId, pokedSeq, epoch, lastMutationId(c.clientKey())));
+        peers.send(c.id, ServerFrames.pokeEnd(pokeId, pokedSeq, epoch, lastMutationId(c)));
     }
 
     private boolean expired(Conn c) {
