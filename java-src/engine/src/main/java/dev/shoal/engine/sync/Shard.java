@@ -5,6 +5,7 @@ import dev.shoal.engine.Auth;
 import dev.shoal.engine.Limits;
 import dev.shoal.engine.ShoalError;
 import dev.shoal.engine.log.ChangeLog;
+import dev.shoal.engine.log.Compaction;
 import dev.shoal.engine.mutate.Db;
 import dev.shoal.engine.mutate.Mutator;
 import dev.shoal.engine.mutate.MutatorContext;
@@ -50,8 +51,7 @@ public final class Shard {
     private long pokeCounter;
     /** Every subscription reflects the shard at this seq: pokes are computed right after each commit. */
     private long pokedSeq;
-    /** The compaction floor as last read or written; -1 until read. */
-    private long floor = -1;
+    private final Compaction compaction;
     private Map<String, Conn> conns;
     private final Map<String, View> views = new HashMap<>();
     private final Map<String, Long> lastMutationIds = new HashMap<>();
@@ -95,6 +95,7 @@ public final class Shard {
         }
         this.shardName = sql.queryString("SELECT value FROM __shoal_meta WHERE key = 'shard'");
         this.epoch = ChangeLog.epoch(sql);
+        this.compaction = new Compaction(sql, limits);
         this.pokedSeq = ChangeLog.seq(sql);
         this.pokePrefix = Long.toString((long) (Math.random() * 1e12), 36) + ".";
     }
@@ -288,57 +289,17 @@ public final class Shard {
 
     /** The compaction floor: every log row above it is present; a cursor below it cannot catch up. */
     public long floor() {
-        return sql.queryLong(0, "SELECT CAST(value AS INTEGER) FROM __shoal_meta WHERE key = 'floor'");
+        return compaction.floor();
     }
 
-    // ---- compaction ----
-
-    /** The highest seq that retention lets go: older than the age limit and not among the newest rows. */
-    private long trimmable(double nowMs) {
-        long byRows = seq() - limits.logRowsMax();
-        long byAge = sql.queryLong(0, "SELECT max(seq) FROM __cdc_log WHERE seq > ? AND seq <= ? AND ts < ?",
-                floor(), Math.max(byRows, 0), nowMs - limits.logAgeMsMax());
-        return Math.min(byRows, byAge);
-    }
-
-    /**
-     * True when retention lets some log rows go: the host then schedules {@link #compact}. Cheap
-     * enough for every event: the row count is seq - floor (rolled-back writes take no seq), and
-     * log rows age in seq order, so only the oldest row's time is read.
-     */
+    /** True when log retention lets rows go: the host then schedules {@link #compact}. */
     public boolean compactionDue(double nowMs) {
-        if (pokedSeq - floorCache() <= limits.logRowsMax()) {
-            return false;
-        }
-        Rows oldest = sql.query("SELECT ts FROM __cdc_log WHERE seq > ? ORDER BY seq LIMIT 1", floorCache());
-        return oldest.next() && oldest.getDouble(0) < nowMs - limits.logAgeMsMax();
+        return compaction.due(pokedSeq, nowMs);
     }
 
-    private long floorCache() {
-        if (floor < 0) {
-            floor = floor();
-        }
-        return floor;
-    }
-
-    /**
-     * Trims at most one batch of log rows that retention lets go and raises the floor to match, in
-     * one transaction; seq never moves. Returns true when more remains (run again soon).
-     */
+    /** Trims one bounded batch of the log (run from an alarm); true when more remains. */
     public boolean compact(double nowMs) {
-        long upTo = trimmable(nowMs);
-        long floor = floor();
-        if (upTo <= floor) {
-            return false;
-        }
-        long batchEnd = Math.min(upTo, floor + limits.compactBatchRows());
-        sql.transaction(() -> {
-            sql.exec("DELETE FROM __cdc_log WHERE seq <= ?", batchEnd);
-            sql.exec("INSERT INTO __shoal_meta (key, value) VALUES ('floor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    Long.toString(batchEnd));
-        });
-        this.floor = batchEnd;
-        return batchEnd < upTo;
+        return compaction.run(seq(), nowMs);
     }
 
     // ---- pushes ----

@@ -1,0 +1,68 @@
+package dev.shoal.engine.log;
+
+import dev.shoal.engine.Limits;
+import dev.shoal.engine.sql.Rows;
+import dev.shoal.engine.sql.Sql;
+
+/**
+ * Log retention: keeps the newest {@code logRowsMax} rows or those younger than
+ * {@code logAgeMsMax}, whichever keeps more, and trims the rest in bounded batches, recording the
+ * floor (the highest trimmed seq) in the same transaction. Seq never moves: SQLite's AUTOINCREMENT
+ * counter survives the deletes. Log rows are contiguous in seq (a rolled-back write takes none) and
+ * age in seq order, which keeps every check here to a row or two.
+ */
+public final class Compaction {
+    private final Sql sql;
+    private final Limits limits;
+    /** The floor as last read or written; -1 until read. */
+    private long floor = -1;
+
+    public Compaction(Sql sql, Limits limits) {
+        this.sql = sql;
+        this.limits = limits;
+    }
+
+    /** Every log row above the floor is present; a cursor below it cannot catch up. */
+    public long floor() {
+        if (floor < 0) {
+            floor = sql.queryLong(0, "SELECT CAST(value AS INTEGER) FROM __shoal_meta WHERE key = 'floor'");
+        }
+        return floor;
+    }
+
+    /** Cheap enough for every event: one comparison, plus the oldest row's time once the log is long. */
+    public boolean due(long seq, double nowMs) {
+        if (seq - floor() <= limits.logRowsMax()) {
+            return false;
+        }
+        Rows oldest = sql.query("SELECT ts FROM __cdc_log WHERE seq > ? ORDER BY seq LIMIT 1", floor());
+        return oldest.next() && oldest.getDouble(0) < nowMs - limits.logAgeMsMax();
+    }
+
+    /** Trims at most one batch; returns true when more remains (run again soon). */
+    public boolean run(long seq, double nowMs) {
+        long upTo = trimmable(seq, nowMs);
+        long from = floor();
+        if (upTo <= from) {
+            return false;
+        }
+        long batchEnd = Math.min(upTo, from + limits.compactBatchRows());
+        sql.transaction(() -> {
+            sql.exec("DELETE FROM __cdc_log WHERE seq <= ?", batchEnd);
+            sql.exec("INSERT INTO __shoal_meta (key, value) VALUES ('floor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    Long.toString(batchEnd));
+        });
+        floor = batchEnd;
+        return batchEnd < upTo;
+    }
+
+    /** The highest seq retention lets go: older than the age limit and not among the newest rows. */
+    private long trimmable(long seq, double nowMs) {
+        long byRows = seq - limits.logRowsMax();
+        if (byRows <= floor()) {
+            return floor();
+        }
+        return sql.queryLong(floor(), "SELECT max(seq) FROM __cdc_log WHERE seq > ? AND seq <= ? AND ts < ?",
+                floor(), byRows, nowMs - limits.logAgeMsMax());
+    }
+}
