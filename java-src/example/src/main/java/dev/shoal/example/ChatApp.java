@@ -44,6 +44,7 @@ public final class ChatApp {
             .readPolicy(memberOf("channelId"))
             // Members add members; the creator of a channel adds the first one (itself).
             .insertPolicy(or(memberOf("channelId"), exists("channels", "channelId", "id", eq("createdBy", me()))))
+            .updatePolicy(or()) // memberships are added and removed, never edited
             .deletePolicy(memberOf("channelId"));
 
     public static final Table MESSAGES = Table.named("messages")
