@@ -36,7 +36,7 @@ before(async () => {
   await new Promise((r) => site.listen(0, '127.0.0.1', r))
   const { chromium } = await import('playwright-core')
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-})
+}, { timeout: 120_000 })
 after(async () => {
   await browser?.close()
   site?.close()

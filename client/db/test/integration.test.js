@@ -27,7 +27,7 @@ before(async () => {
   const { startWorker } = await import(join(harness, 'worker.js'))
   connectRaw = (await import(join(harness, 'socket.js'))).connect
   worker = await startWorker()
-})
+}, { timeout: 120_000 })
 after(() => worker?.stop())
 
 let seq = 0
@@ -67,6 +67,7 @@ async function page({ sub, channelId, storage = memoryStorage(), baseUrl = worke
   messages.subscribeChanges(() => states.push(new Map(messages.state)), { includeInitialState: true })
   const m = bindMutators(client, { collections: { messages } }, {
     createChannel: true,
+    addMember: true,
     sendMessage: (tx, { id, channelId, text }) => tx.messages.insert({ id, channelId, authorId: sub, text, createdAt: Date.now() }),
   })
   return { client, messages, states, m, errors, warnings, tokens }
@@ -113,6 +114,7 @@ test('two clients converge', { skip, timeout: 60_000 }, async () => {
   const alice = await page({ sub: 'alice', channelId })
   const bob = await page({ sub: 'bob', channelId })
   await alice.m.createChannel({ id: channelId, name: 'general' })
+  await alice.m.addMember({ channelId, userId: 'bob' }) // the channel's messages are for members only
   await Promise.all([alice.messages.toArrayWhenReady(), bob.messages.toArrayWhenReady()])
   await Promise.all([
     alice.m.sendMessage({ id: unique('m'), channelId, text: 'from alice 1' }),
@@ -184,6 +186,7 @@ test('offline writes land exactly once, in order, after reconnect', { skip, time
   const net = await cuttableNetwork()
   const alice = await page({ sub: 'alice', channelId, baseUrl: net.url })
   await alice.m.createChannel({ id: channelId, name: 'general' })
+  await alice.m.addMember({ channelId, userId: 'bob' })
   await alice.messages.toArrayWhenReady()
   const bob = await page({ sub: 'bob', channelId })
   const arrived = [] // the order bob's subscription receives them in
@@ -198,7 +201,7 @@ test('offline writes land exactly once, in order, after reconnect', { skip, time
   await Promise.all(sent)
   await waitFor(() => texts(bob.messages).length === 3, 'bob to see the three messages')
   assert.deepEqual(arrived, ['one', 'two', 'three'])
-  assert.equal(await lastMutationId('alice', alice.client.clientId), 4, 'createChannel + three, each applied once')
+  assert.equal(await lastMutationId('alice', alice.client.clientId), 5, 'createChannel, addMember and three messages, each applied once')
 
   // Cut the network right after a push: whether or not the server applied it
   // before the cut, it lands once.
@@ -209,7 +212,7 @@ test('offline writes land exactly once, in order, after reconnect', { skip, time
   net.up()
   await late
   await waitFor(() => texts(bob.messages).length === 4, 'bob to see the fourth message')
-  assert.equal(await lastMutationId('alice', alice.client.clientId), 5)
+  assert.equal(await lastMutationId('alice', alice.client.clientId), 6)
   assert.deepEqual([...alice.errors, ...bob.errors], [])
   await alice.client.close()
   await bob.client.close()
