@@ -14,7 +14,12 @@ import { startFakeServer } from './fake-server.js'
 
 let server
 before(async () => (server = await startFakeServer()))
-after(() => server.stop())
+// Clients a failed test left open would keep the process alive.
+const opened = []
+after(async () => {
+  await Promise.all(opened.map((c) => c.close()))
+  await server.stop()
+})
 
 const SECRET_TOKEN = jwt('alice')
 
@@ -38,6 +43,7 @@ function makeClient(options = {}) {
     onWarning: (w) => warnings.push(w),
     ...options,
   })
+  opened.push(client)
   return { client, errors, warnings }
 }
 

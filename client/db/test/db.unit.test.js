@@ -12,13 +12,19 @@ import { startFakeServer } from '../../client/test/fake-server.js'
 
 let server
 before(async () => (server = await startFakeServer()))
-after(() => server.stop())
+// Clients a failed test left open would keep the process alive.
+const opened = []
+after(async () => {
+  await Promise.all(opened.map((c) => c.close()))
+  await server.stop()
+})
 
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms))
 
 async function setup() {
   const n = server.sockets.length
   const client = new ShoalClient({ baseUrl: server.url, WebSocket, userId: 'alice', storage: memoryStorage(), onError: () => {} })
+  opened.push(client)
   const messages = createCollection(shoalCollectionOptions({ client, shape: 'messagesByChannel', args: { channelId: 'c1' } }))
   // Every state the UI could render: one snapshot per change event.
   const states = []

@@ -28,7 +28,12 @@ before(async () => {
   connectRaw = (await import(join(harness, 'socket.js'))).connect
   worker = await startWorker()
 }, { timeout: 120_000 })
-after(() => worker?.stop())
+// Clients a failed test left open would keep the process alive.
+const opened = []
+after(async () => {
+  await Promise.all(opened.map((c) => c.close()))
+  await worker?.stop()
+})
 
 let seq = 0
 const unique = (p) => `${p}${process.pid}x${++seq}`
@@ -60,6 +65,7 @@ async function page({ sub, channelId, storage = memoryStorage(), baseUrl = worke
     onError: (e) => errors.push(e),
     onWarning: (w) => warnings.push(w),
   })
+  opened.push(client)
   const messages = createCollection(
     shoalCollectionOptions({ client, shape: 'messagesByChannel', args: { channelId }, id: unique('messages-') }),
   )
@@ -101,12 +107,14 @@ async function cuttableNetwork() {
     offline = true
     for (const s of open) s.destroy()
   }
-  return {
+  const network = {
     url: `http://127.0.0.1:${server.address().port}`,
     down,
     up: () => (offline = false),
-    close: () => new Promise((resolve) => (down(), server.close(resolve))),
+    close: () => new Promise((resolve) => (down(), server.close(() => resolve()))),
   }
+  opened.push(network)
+  return network
 }
 
 test('two clients converge', { skip, timeout: 60_000 }, async () => {
@@ -262,6 +270,7 @@ test('an expired token is refreshed and the socket reopened; no token in errors'
     reconnectMinMs: 20,
     onError: (e) => errors.push(e),
   })
+  opened.push(client)
   const messages = createCollection(shoalCollectionOptions({ client, shape: 'messagesByChannel', args: { channelId }, id: unique('messages-') }))
   await messages.toArrayWhenReady()
   await new Promise((r) => setTimeout(r, 1500))

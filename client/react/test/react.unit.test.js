@@ -14,7 +14,12 @@ import { startFakeServer } from '../../client/test/fake-server.js'
 globalThis.IS_REACT_ACT_ENVIRONMENT = true
 let server
 before(async () => (server = await startFakeServer()))
-after(() => server.stop())
+// Clients a failed test left open would keep the process alive.
+const opened = []
+after(async () => {
+  await Promise.all(opened.map((c) => c.close()))
+  await server.stop()
+})
 
 const until = async (check) => {
   for (let i = 0; i < 100 && !check(); i++) await act(() => new Promise((r) => setTimeout(r, 10)))
@@ -24,6 +29,7 @@ const until = async (check) => {
 test('useShape renders the shape\'s rows; useMutator tracks pending and error', async () => {
   const n = server.sockets.length
   const client = new ShoalClient({ baseUrl: server.url, WebSocket, userId: 'alice', storage: memoryStorage(), onError: () => {} })
+  opened.push(client)
   const messages = shapeCollection(client, 'messagesByChannel', { channelId: 'c1' })
   const { sendMessage } = bindMutators(client, { collections: { messages } }, {
     sendMessage: (tx, { id, text }) => tx.messages.insert({ id, channelId: 'c1', text }),
