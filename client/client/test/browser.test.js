@@ -1,7 +1,8 @@
 // Browser tests: real Chromium (Debian's package, driven by playwright-core),
 // the real worker in workerd (test-harness/lib/worker.js), the client's
 // browser defaults: IndexedDB storage, Web Locks, the browser's WebSocket
-// with the token as a subprotocol. Skipped where Chromium is not installed.
+// with the token as a subprotocol. Skipped where Chromium is not installed,
+// unless SHOAL_REQUIRE_BROWSER=1.
 
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
@@ -13,13 +14,16 @@ import { fileURLToPath } from 'node:url'
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync)
 const harness = fileURLToPath(new URL('../../../test-harness/lib/', import.meta.url))
-const skip = !CHROMIUM ? 'Chromium is not installed (apt-get install chromium)' : !existsSync(join(harness, 'worker.js')) ? 'no test harness' : false
+// scripts/test.sh sets SHOAL_REQUIRE_BROWSER=1: there a missing browser is a failure, not a skip.
+const required = process.env.SHOAL_REQUIRE_BROWSER === '1'
+const skip = required ? false : !CHROMIUM ? 'Chromium is not installed (apt-get install chromium)' : !existsSync(join(harness, 'worker.js')) ? 'no test harness' : false
 
 const src = fileURLToPath(new URL('../src/', import.meta.url))
 let worker, connectRaw, browser, site
 
 before(async () => {
   if (skip) return
+  if (!CHROMIUM) throw new Error('SHOAL_REQUIRE_BROWSER=1 but Chromium is not installed: apt-get install chromium')
   worker = await (await import(join(harness, 'worker.js'))).startWorker()
   connectRaw = (await import(join(harness, 'socket.js'))).connect
   // The page's origin: serves the package's own ES modules, unbundled.
