@@ -9,6 +9,8 @@ export interface ChannelsRow {
   id: string;
   /** a string of 1..200 characters */
   name: string;
+  /** optionally a string of 0..500 characters */
+  topic?: string | null;
   /** a string */
   createdBy: string;
 }
@@ -60,7 +62,7 @@ export type MessagesByChannelShapeRow = Pick<MessagesRow, "id" | "channelId" | "
 export type MyChannelsShapeArgs = Record<string, never>;
 
 /** A row of shape `myChannels`: the columns it projects. */
-export type MyChannelsShapeRow = Pick<ChannelsRow, "id" | "name">;
+export type MyChannelsShapeRow = Pick<ChannelsRow, "id" | "name" | "topic">;
 
 /** Args of shape `membersByChannel` (on `channelMembers`). */
 export type MembersByChannelShapeArgs = {
@@ -82,7 +84,7 @@ export type ShapeName = keyof Shapes;
 /** Each shape's table and the columns its rows carry (`id` always). */
 export const shapes = {
   messagesByChannel: { table: "messages", columns: ["id", "channelId", "authorId", "text", "createdAt"] },
-  myChannels: { table: "channels", columns: ["id", "name"] },
+  myChannels: { table: "channels", columns: ["id", "name", "topic"] },
   membersByChannel: { table: "channelMembers", columns: ["id", "channelId", "userId"] },
 } as const;
 
@@ -94,6 +96,22 @@ export type CreateChannelMutatorArgs = {
   id: string;
   /** a string of 1..200 characters */
   name: string;
+};
+
+/** Args of mutator `renameChannel`. */
+export type RenameChannelMutatorArgs = {
+  /** an id of channels (1..128 chars of A-Z a-z 0-9 _ . : -) */
+  id: string;
+  /** a string of 1..200 characters */
+  name: string;
+};
+
+/** Args of mutator `setTopic`. */
+export type SetTopicMutatorArgs = {
+  /** an id of channels (1..128 chars of A-Z a-z 0-9 _ . : -) */
+  id: string;
+  /** a string of 0..500 characters */
+  topic: string;
 };
 
 /** Args of mutator `addMember`. */
@@ -124,6 +142,8 @@ export type SendMessageMutatorArgs = {
 
 export interface Mutators {
   createChannel: CreateChannelMutatorArgs;
+  renameChannel: RenameChannelMutatorArgs;
+  setTopic: SetTopicMutatorArgs;
   addMember: AddMemberMutatorArgs;
   removeMember: RemoveMemberMutatorArgs;
   sendMessage: SendMessageMutatorArgs;
@@ -133,6 +153,8 @@ export type MutatorName = keyof Mutators;
 
 export const mutatorNames = [
   "createChannel",
+  "renameChannel",
+  "setTopic",
   "addMember",
   "removeMember",
   "sendMessage",

@@ -29,6 +29,7 @@ public final class ChatApp {
 
     public static final Table CHANNELS = Table.named("channels")
             .column("name", V.string().min(1).max(200))
+            .column("topic", V.optional(V.string().max(500)))
             .column("createdBy", V.string())
             .readPolicy(memberOf("id"))
             .insertPolicy(eq("createdBy", me()))
@@ -66,7 +67,7 @@ public final class ChatApp {
     /** Every channel I belong to: the read policy does the choosing. {@code createdBy} is not synced. */
     public static final Shape MY_CHANNELS = Shape.named("myChannels").on("channels")
             .where(args -> Where.all())
-            .columns("id", "name");
+            .columns("id", "name", "topic");
 
     public static final Shape MEMBERS_BY_CHANNEL = Shape.named("membersByChannel").on("channelMembers")
             .args(V.object().field("channelId", V.id("channels")))
@@ -81,6 +82,16 @@ public final class ChatApp {
                 ctx.db().insert("channels", Row.of("id", id, "name", args.get("name").asString(), "createdBy", me));
                 ctx.db().insert("channelMembers", Row.of("id", memberId(id, me), "channelId", id, "userId", me));
             });
+
+    /** Patches only {@code name}: a concurrent {@link #SET_TOPIC} of the same channel survives. */
+    public static final Mutator RENAME_CHANNEL = Mutator.named("renameChannel")
+            .args(V.object().field("id", V.id("channels")).field("name", V.string().min(1).max(200)))
+            .server((ctx, args) -> ctx.db().patch("channels", args.get("id").asString(), Row.of("name", args.get("name").asString())));
+
+    /** Patches only {@code topic}. */
+    public static final Mutator SET_TOPIC = Mutator.named("setTopic")
+            .args(V.object().field("id", V.id("channels")).field("topic", V.string().max(500)))
+            .server((ctx, args) -> ctx.db().patch("channels", args.get("id").asString(), Row.of("topic", args.get("topic").asString())));
 
     public static final Mutator ADD_MEMBER = Mutator.named("addMember")
             .args(V.object().field("channelId", V.id("channels")).field("userId", V.string().min(1).max(128)))
@@ -127,6 +138,8 @@ public final class ChatApp {
                 .shape(MY_CHANNELS)
                 .shape(MEMBERS_BY_CHANNEL)
                 .mutator(CREATE_CHANNEL)
+                .mutator(RENAME_CHANNEL)
+                .mutator(SET_TOPIC)
                 .mutator(ADD_MEMBER)
                 .mutator(REMOVE_MEMBER)
                 .mutator(SEND_MESSAGE)

@@ -20,6 +20,7 @@ class ChatPoliciesTest {
     @BeforeEach
     void setUp() {
         t = new TestShard(ChatApp.app());
+        nextId.clear();
         for (String user : List.of("alice", "bob", "carol")) {
             t.open(user, user, user + "-client");
         }
@@ -86,7 +87,7 @@ class ChatPoliciesTest {
         push("bob", "createChannel", "{\"id\":\"c2\",\"name\":\"two\"}");
         Replica bob = new Replica(t.peers, "bob");
         assertEquals(Set.of("c2"), bob.rows("ch").keySet());
-        assertEquals("{\"id\":\"c2\",\"name\":\"two\"}", bob.rows("ch").get("c2"), "createdBy is not projected");
+        assertEquals("{\"id\":\"c2\",\"name\":\"two\",\"topic\":null}", bob.rows("ch").get("c2"), "createdBy is not projected");
         push("alice", "addMember", "{\"channelId\":\"c1\",\"userId\":\"bob\"}");
         assertEquals(Set.of("c1", "c2"), bob.rows("ch").keySet());
     }
@@ -103,6 +104,29 @@ class ChatPoliciesTest {
         assertEquals("ok", push("bob", "sendMessage", msg("m1", "c1")));
         assertEquals(1, t.count("SELECT count(*) FROM messages"));
         assertEquals("bob", t.sql.queryString("SELECT authorId FROM messages"));
+    }
+
+    @Test
+    void editsOfDifferentFieldsOfOneRowBothSurviveInEitherOrder() {
+        for (boolean renameFirst : new boolean[] {true, false}) {
+            setUp();
+            push("alice", "createChannel", "{\"id\":\"c\",\"name\":\"old\"}");
+            push("alice", "addMember", "{\"channelId\":\"c\",\"userId\":\"bob\"}");
+            subscribe("carol", "ch", "myChannels", "{}");
+            push("alice", "addMember", "{\"channelId\":\"c\",\"userId\":\"carol\"}");
+            // Both edits were made offline against the same row; they arrive in either order.
+            String rename = "{\"id\":\"c\",\"name\":\"new name\"}";
+            String topic = "{\"id\":\"c\",\"topic\":\"new topic\"}";
+            if (renameFirst) {
+                assertEquals("ok", push("alice", "renameChannel", rename));
+                assertEquals("ok", push("bob", "setTopic", topic));
+            } else {
+                assertEquals("ok", push("bob", "setTopic", topic));
+                assertEquals("ok", push("alice", "renameChannel", rename));
+            }
+            assertEquals("{\"id\":\"c\",\"name\":\"new name\",\"topic\":\"new topic\"}",
+                    new Replica(t.peers, "carol").rows("ch").get("c"));
+        }
     }
 
     @Test
