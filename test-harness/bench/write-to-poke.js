@@ -8,15 +8,16 @@
 //
 // Prints figures and shoal/baseline ratios. A script, not a test: nothing here
 // asserts on time. See README.md beside this file for what each figure means.
-import { mkdtempSync, rmSync, readFileSync } from "node:fs";
-import { tmpdir, cpus, totalmem, availableParallelism } from "node:os";
-import { execSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
+//
+// The example app has read and write policies (ChatApp.java): a user sees and
+// posts only in channels they are a member of. On shoal, in every scenario the
+// writer first creates the channel and adds every reader (and other writers)
+// with addMember, untimed; the baseline has no membership and skips that step.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import WebSocket from "ws";
-import { startWorker } from "../lib/worker.js";
+import { BenchSocket, members, sendMessage, pct, machine, startSystem, cpuMs, NO_RATE_LIMIT } from "./common.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const QUICK = process.argv.includes("--quick");
 const WARMUP = QUICK ? 20 : 50;
 const SAMPLES = QUICK ? 60 : 300;
@@ -25,116 +26,15 @@ const TPUT_MS = QUICK ? 1000 : 5000;
 const BIG_LOG = QUICK ? 5000 : 50000; // rows already in the log for the last latency row
 // --only=<substring>: run only the rows whose metric names contain it (for investigating one figure).
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
-const TEXT = "a message of ordinary length from the benchmark writer";
-
-// ---- a lean protocol socket: timestamps on arrival, no frame log --------------
-
-class BenchSocket {
-  static async open(worker, { sub, client, shard }) {
-    const params = new URLSearchParams({ client, v: "1", shard });
-    const ws = new WebSocket(`${worker.wsUrl}/sync?${params}`, { headers: { authorization: `Bearer ${await worker.token(sub)}` }, perMessageDeflate: false });
-    const s = new BenchSocket(ws);
-    const connected = s.next("connected"); // may arrive in the same tick as "open"
-    await new Promise((resolve, reject) => {
-      ws.once("open", resolve);
-      ws.once("unexpected-response", (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-      ws.once("error", reject);
-    });
-    s.connected = await connected;
-    return s;
-  }
-
-  constructor(ws) {
-    this.ws = ws;
-    this.waiters = [];
-    this.poke = null;
-    this.onRows = null; // (ids, t) at each pokeEnd, with the row ids of that poke
-    this.onPushResult = null; // (results, t)
-    this.onPokeEnd = null; // (frame, t)
-    this.errors = [];
-    ws.on("message", (data) => {
-      const t = performance.now();
-      const text = data.toString();
-      if (text === "pong") return;
-      const f = JSON.parse(text);
-      switch (f.type) {
-        case "pokeStart":
-          this.poke = [];
-          break;
-        case "pokePart":
-          for (const r of f.rows) this.poke.push(r.id);
-          break;
-        case "pokeEnd":
-          if (this.onRows && this.poke.length) this.onRows(this.poke, t);
-          this.poke = null;
-          this.onPokeEnd?.(f, t);
-          break;
-        case "poke": // the one-frame form, should a server send it
-          if (this.onRows) this.onRows(f.parts.flatMap((p) => p.rows.map((r) => r.id)), t);
-          this.onPokeEnd?.(f, t);
-          break;
-        case "pushResult":
-          this.onPushResult?.(f.results, t);
-          break;
-        case "error":
-          this.errors.push(f);
-          break;
-      }
-      for (const w of this.waiters.splice(0)) if (!w(f)) this.waiters.push(w);
-    });
-    ws.on("close", (code) => {
-      this.closed = code;
-      for (const w of this.waiters.splice(0)) w({ type: "__closed__", code });
-    });
-  }
-
-  next(type) {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${type}`)), 30000);
-      this.waiters.push((f) => {
-        if (f.type === "__closed__") {
-          clearTimeout(timer);
-          reject(new Error(`socket closed (${f.code}) waiting for ${type}`));
-          return true;
-        }
-        if (f.type !== type) return false;
-        clearTimeout(timer);
-        resolve(f);
-        return true;
-      });
-    });
-  }
-
-  send(frame) {
-    this.ws.send(JSON.stringify(frame));
-  }
-
-  async subscribe(id, channelId) {
-    const end = this.next("pokeEnd");
-    this.send({ type: "subscribe", id, shape: "messagesByChannel", args: { channelId } });
-    await end;
-  }
-
-  close() {
-    if (this.closed !== undefined) return Promise.resolve();
-    return new Promise((r) => {
-      this.ws.once("close", r);
-      this.ws.close();
-    });
-  }
-}
-
-const sendMessage = (id, msgId, channelId) => ({ id, name: "sendMessage", args: { id: msgId, channelId, text: TEXT } });
-
-function pct(xs, p) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
+// --no-membership: skip the membership setup on shoal too, to run this script against a tree from
+// before the example app had policies (db965c0 and older), for a same-day comparison.
+const MEMBERSHIP = !process.argv.includes("--no-membership");
 
 // ---- (a) write-to-poke latency ------------------------------------------------
 
 async function latency(worker, tag, nSubs, shard) {
   const channelId = "lat";
+  await members(worker, shard, channelId, "writer", Array.from({ length: nSubs }, (_, i) => `reader${i}`));
   const subs = [];
   for (let i = 0; i < nSubs; i++) subs.push(await BenchSocket.open(worker, { sub: `reader${i}`, client: `r${i}`, shard }));
   await Promise.all(subs.map((s) => s.subscribe("s", channelId)));
@@ -162,7 +62,9 @@ async function latency(worker, tag, nSubs, shard) {
       pending.check();
     }
   };
+  let cpu0 = null;
   for (let k = 1; k <= WARMUP + SAMPLES; k++) {
+    if (k === WARMUP + 1) cpu0 = cpuMs(worker.pid);
     await new Promise((resolve) => {
       pending = {
         id: k,
@@ -183,17 +85,20 @@ async function latency(worker, tag, nSubs, shard) {
     }
   }
   pending = null;
+  const cpu1 = cpuMs(worker.pid);
   await Promise.all([writer, ...subs].map((s) => s.close()));
-  return { each, last, confirm, logSeq: writer.connected.seq };
+  return { each, last, confirm, cpuPerWrite: cpu0 === null || cpu1 === null ? NaN : (cpu1 - cpu0) / SAMPLES };
 }
 
 /** Fills a shard's log with `rows` messages in a channel nobody subscribes to (batched pushes). */
 async function fill(worker, shard, rows) {
+  await members(worker, shard, "fill", "filler", []);
   const w = await BenchSocket.open(worker, { sub: "filler", client: "f", shard });
   let id = w.connected.lastMutationId;
-  while (id < rows) {
+  const target = id + rows;
+  while (id < target) {
     const mutations = [];
-    for (let j = 0; j < 50 && id < rows; j++) mutations.push(sendMessage(++id, `fill-${id}`, "fill"));
+    for (let j = 0; j < 50 && id < target; j++) mutations.push(sendMessage(++id, `fill-${id}`, "fill"));
     const result = w.next("pushResult");
     w.send({ type: "push", mutations });
     const r = await result;
@@ -207,6 +112,7 @@ async function fill(worker, shard, rows) {
 async function throughput(worker, tag, { key, writers: nWriters, batch, inFlight }) {
   const shard = `tput-${key}`; // a fresh shard (Durable Object) per mode: every mode starts from an empty log
   const channelId = "tput";
+  await members(worker, shard, channelId, "writer0", ["reader", ...Array.from({ length: nWriters }, (_, i) => `writer${i}`)]);
   const reader = await BenchSocket.open(worker, { sub: "reader", client: "r", shard });
   await reader.subscribe("s", channelId);
   const writers = [];
@@ -256,6 +162,7 @@ async function throughput(worker, tag, { key, writers: nWriters, batch, inFlight
       maybeDone();
     };
   }
+  const cpu0 = cpuMs(worker.pid);
   const t0 = performance.now();
   for (const w of writers) w.pump();
   const stopTimer = setTimeout(() => {
@@ -269,6 +176,7 @@ async function throughput(worker, tag, { key, writers: nWriters, batch, inFlight
   }, TPUT_MS + 60000);
   const closedEarly = Promise.race([reader, ...writers].map((s) => new Promise((r) => s.ws.once("close", (code) => r(code)))));
   await Promise.race([finished, closedEarly.then((code) => failures.push({ status: "closed", code }))]);
+  const cpu1 = cpuMs(worker.pid);
   clearTimeout(stopTimer);
   clearTimeout(watchdog);
   const errors = [reader, ...writers].flatMap((s) => s.errors);
@@ -280,6 +188,7 @@ async function throughput(worker, tag, { key, writers: nWriters, batch, inFlight
   return {
     mutations: ok,
     perSecond: ok / ((lastReceipt - t0) / 1000), // until the subscriber holds every row
+    cpuPerMutation: cpu0 === null || cpu1 === null ? NaN : (cpu1 - cpu0) / ok,
     confirmedPerSecond: ok / ((lastConfirm - t0) / 1000),
   };
 }
@@ -292,35 +201,12 @@ const MODES = [
   { key: "multi4", label: "4 writers, 1 mutation/push, 8 pushes in flight each", writers: 4, batch: 1, inFlight: 8 },
 ];
 
-function version(pkg) {
-  try {
-    return JSON.parse(readFileSync(path.join(root, "node_modules", pkg, "package.json"), "utf8")).version;
-  } catch {
-    return "?";
-  }
-}
-
-function machine() {
-  let commit = process.env.BENCH_COMMIT ?? "?"; // for a run from an exported tree (git archive) without .git
-  if (!process.env.BENCH_COMMIT) try {
-    commit = execSync("git rev-parse --short HEAD", { cwd: root, encoding: "utf8" }).trim();
-    if (execSync("git status --porcelain -- java-src worker-shim", { cwd: root, encoding: "utf8" }).trim()) commit += " (with uncommitted changes in java-src/ or worker-shim/)";
-  } catch {}
-  const cpu = cpus()[0]?.model ?? "?";
-  return [
-    `date: ${new Date().toISOString()}`,
-    `machine: ${availableParallelism()} cpus (nproc), ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ${process.platform}/${process.arch}`,
-    `node ${process.version}, miniflare ${version("miniflare")}, workerd ${version("workerd")}, ws ${version("ws")}`,
-    `commit: ${commit}`,
-    `reproduce (from the repository root): mvn -B -q -o package -DskipTests && node test-harness/bench/write-to-poke.js${QUICK ? " --quick" : ""}`,
-  ].join("\n");
-}
 
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), "shoal-bench-"));
   const systems = {
-    shoal: await startWorker({ persistDir: path.join(dir, "shoal") }),
-    baseline: await startWorker({ persistDir: path.join(dir, "baseline"), scriptPath: "test-harness/bench/baseline-worker.js", className: "BaselineDO" }),
+    shoal: { ...(await startSystem({ persistDir: path.join(dir, "shoal"), bindings: NO_RATE_LIMIT })), policies: MEMBERSHIP },
+    baseline: await startSystem({ persistDir: path.join(dir, "baseline"), scriptPath: "test-harness/bench/baseline-worker.js", className: "BaselineDO" }),
   };
   const rows = [];
   const ms = (x) => `${x.toFixed(2)} ms`;
@@ -341,11 +227,13 @@ async function main() {
         row("write-to-poke, 1 subscriber, p50", pct(s.each, 50), pct(b.each, 50), ms, "lower");
         row("write-to-poke, 1 subscriber, p99", pct(s.each, 99), pct(b.each, 99), ms, "lower");
         row("write-to-pushResult (writer), p50", pct(s.confirm, 50), pct(b.confirm, 50), ms, "lower");
+        row("workerd CPU per write, 1 subscriber", s.cpuPerWrite, b.cpuPerWrite, ms, "lower");
       } else {
         row(`write-to-poke, ${nSubs} subscribers, each, p50`, pct(s.each, 50), pct(b.each, 50), ms, "lower");
         row(`write-to-poke, ${nSubs} subscribers, each, p99`, pct(s.each, 99), pct(b.each, 99), ms, "lower");
         row(`write-to-poke, ${nSubs} subscribers, all, p50`, pct(s.last, 50), pct(b.last, 50), ms, "lower");
         row(`write-to-poke, ${nSubs} subscribers, all, p99`, pct(s.last, 99), pct(b.last, 99), ms, "lower");
+        row(`workerd CPU per write, ${nSubs} subscribers`, s.cpuPerWrite, b.cpuPerWrite, ms, "lower");
       }
     }
     for (const mode of MODES) {
@@ -358,6 +246,8 @@ async function main() {
       }
       const v = (x) => (x.failed ? NaN : x.perSecond);
       row(`mutations/s, ${mode.label}`, v(r.shoal), v(r.baseline), (x) => (Number.isNaN(x) ? "failed" : `${Math.round(x)}`), "higher");
+      const c = (x) => (x.failed ? NaN : x.cpuPerMutation);
+      row(`workerd CPU per mutation, ${mode.label}`, c(r.shoal), c(r.baseline), (x) => (Number.isNaN(x) ? "failed" : `${(x * 1000).toFixed(0)} µs`), "lower");
     }
     const bigLabel = `write-to-poke, 1 subscriber, p50, log of ${BIG_LOG} rows`;
     if (!ONLY || bigLabel.includes(ONLY)) {
@@ -369,6 +259,7 @@ async function main() {
       }
       row(bigLabel, pct(r.shoal.each, 50), pct(r.baseline.each, 50), ms, "lower");
       row(bigLabel.replace("p50", "p99"), pct(r.shoal.each, 99), pct(r.baseline.each, 99), ms, "lower");
+      row(`workerd CPU per write, 1 subscriber, log of ${BIG_LOG} rows`, r.shoal.cpuPerWrite, r.baseline.cpuPerWrite, ms, "lower");
     }
   } finally {
     await systems.shoal.stop();
@@ -381,9 +272,10 @@ async function main() {
     "|---|---:|---:|---:|",
     ...rows.map(({ metric, s, b, fmt }) => `| ${metric} | ${fmt(s)} | ${fmt(b)} | ${Number.isFinite(s / b) ? (s / b).toFixed(2) : "-"} |`),
   ];
-  console.log(machine());
+  console.log(machine(`test-harness/bench/write-to-poke.js${process.argv.slice(2).map((a) => " " + a).join("")}`));
   console.log(`samples: ${SAMPLES} sequential writes per latency row after ${WARMUP} warm-up; throughput runs ${TPUT_MS} ms per row, 1 subscriber; run took ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  console.log("latency: lower is better (ratio > 1: shoal slower); mutations/s: higher is better (ratio < 1: shoal slower)");
+  console.log("latency and CPU: lower is better (ratio > 1: shoal slower); mutations/s: higher is better (ratio < 1: shoal slower)");
+  console.log("workerd CPU: CPU time of the worker's workerd process (all threads, /proc schedstat) over the timed writes or the throughput run, per write or confirmed mutation");
   console.log("");
   console.log(lines.join("\n"));
 }
