@@ -4,7 +4,9 @@ import dev.shoal.engine.ShoalError;
 import dev.shoal.engine.schema.ColumnType;
 import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.schema.Validator;
+import dev.shoal.engine.sql.Prepared;
 import dev.shoal.engine.sql.Rows;
+import dev.shoal.engine.sql.Slot;
 import dev.shoal.engine.sql.Sql;
 import dev.shoal.engine.sql.SqlException;
 import dev.shoal.engine.where.Where;
@@ -28,13 +30,21 @@ public final class Db {
     private final Function<String, Table> tables;
     private final WhereCompiler compiler;
     private final String userId;
+    private final Map<String, Prepared> prepared;
+    private static final Slot ROW = new Slot("row json");
+    private static final Slot ME = new Slot("writer");
+    private static final Slot ID = new Slot("row id");
 
-    /** A writer for {@code userId}: the table policies are checked for that identity. */
-    public Db(Sql sql, Function<String, Table> tables, String userId) {
+    /**
+     * A writer for {@code userId}: the table policies are checked for that identity.
+     * {@code prepared} caches statements across mutations (owned by the shard; schema-only keys).
+     */
+    public Db(Sql sql, Function<String, Table> tables, String userId, Map<String, Prepared> prepared) {
         this.sql = sql;
         this.tables = tables;
         this.compiler = new WhereCompiler(tables);
         this.userId = userId;
+        this.prepared = prepared;
     }
 
     /** The rows of {@code table} matching {@code where} ({@link Where#me()} is the writer), as {@link #get} returns them. */
@@ -64,20 +74,17 @@ public final class Db {
     public void insert(String tableName, Map<String, Object> row) {
         Table table = table(tableName);
         checkComplete(table, row);
-        List<String> names = new ArrayList<>();
-        List<Object> values = new ArrayList<>();
-        String marks = "";
+        Object[] values = new Object[row.size()];
+        int i = 0;
         for (Map.Entry<String, Object> e : row.entrySet()) {
-            names.add(WhereCompiler.quote(e.getKey()));
-            values.add(bindable(table, e.getKey(), e.getValue()));
-            marks += marks.isEmpty() ? "?" : ",?";
+            values[i++] = bindable(table, e.getKey(), e.getValue());
         }
-        if (table.insertPolicy() != null && !holdsFor(table, table.insertPolicy(), rowJson(row))) {
+        if (table.insertPolicy() != null && !holdsFor(table, rowJson(row))) {
             throw ShoalError.forbidden("the insert policy of " + table.name() + " refuses this row for " + userId);
         }
-        String statement = "INSERT INTO " + WhereCompiler.quote(table.name()) + " (" + String.join(",", names) + ") VALUES (" + marks + ")";
+        String statement = insertStatement(table, row);
         try {
-            sql.exec(statement, values.toArray());
+            sql.exec(statement, values);
         } catch (SqlException e) {
             if (e.constraint && exists(table, (String) row.get("id"))) {
                 throw ShoalError.conflict(table.name() + " " + row.get("id") + " already exists: pick a new id, or patch it");
@@ -199,18 +206,45 @@ public final class Db {
     }
 
     private boolean rowHolds(Table table, Where policy, String id) {
-        List<Object> params = new ArrayList<>();
-        params.add(id);
-        String predicate = compiler.compile(policy, table, WhereCompiler.liveFor("cur", userId), params);
-        return sql.queryLong(0, "SELECT EXISTS (SELECT 1 FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE cur.id = ? AND ("
-                + predicate + "))", params.toArray()) == 1;
+        String key = (policy == table.updatePolicy() ? "update " : "delete ") + table.name();
+        Prepared check = prepared.computeIfAbsent(key, k -> {
+            List<Object> params = new ArrayList<>();
+            params.add(ID);
+            String predicate = compiler.compile(policy, table, WhereCompiler.liveFor("cur", ME), params);
+            return new Prepared("SELECT EXISTS (SELECT 1 FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE cur.id = ? AND ("
+                    + predicate + "))", params);
+        });
+        return first(check.query(sql, ID, id, ME, userId)) == 1;
     }
 
-    /** Evaluates {@code policy} over a row that is not written yet, against the state before the write. */
-    private boolean holdsFor(Table table, Where policy, String rowJson) {
-        List<Object> params = new ArrayList<>();
-        String predicate = compiler.compile(policy, table, WhereCompiler.image(rowJson, userId), params);
-        return sql.queryLong(0, "SELECT coalesce((" + predicate + "), 0)", params.toArray()) == 1;
+    /** Evaluates the insert policy over a row that is not written yet, against the state before the write. */
+    private boolean holdsFor(Table table, String rowJson) {
+        Prepared check = prepared.computeIfAbsent("insert " + table.name(), k -> {
+            List<Object> params = new ArrayList<>();
+            String predicate = compiler.compile(table.insertPolicy(), table, WhereCompiler.image(ROW, ME), params);
+            return new Prepared("SELECT coalesce((" + predicate + "), 0)", params);
+        });
+        return first(check.query(sql, ROW, rowJson, ME, userId)) == 1;
+    }
+
+    private static long first(Rows rows) {
+        return rows.next() && !rows.isNull(0) ? rows.getLong(0) : 0;
+    }
+
+    /** The INSERT for this table and these columns, in this order. */
+    private String insertStatement(Table table, Map<String, Object> row) {
+        String columns = String.join(",", row.keySet());
+        Prepared insert = prepared.computeIfAbsent("insert-into " + table.name() + " " + columns, k -> {
+            List<String> names = new ArrayList<>();
+            String marks = "";
+            for (String c : row.keySet()) {
+                names.add(WhereCompiler.quote(c));
+                marks += marks.isEmpty() ? "?" : ",?";
+            }
+            return new Prepared("INSERT INTO " + WhereCompiler.quote(table.name()) + " (" + String.join(",", names) + ") VALUES ("
+                    + marks + ")", List.of());
+        });
+        return insert.sql();
     }
 
     private static String rowJson(Map<String, Object> row) {

@@ -3,6 +3,7 @@ package dev.shoal.engine.shape;
 import dev.shoal.engine.log.ChangeLog;
 import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.sql.Rows;
+import dev.shoal.engine.sql.Slot;
 import dev.shoal.engine.sql.Sql;
 import dev.shoal.engine.where.Where;
 import dev.shoal.engine.where.WhereCompiler;
@@ -35,6 +36,15 @@ public final class View {
     private final Map<String, Set<Subscription>> byIdentity = new LinkedHashMap<>();
     /** Every table the predicate reads: a commit that touches none of them cannot change this view. */
     private final Set<String> tablesRead = new LinkedHashSet<>();
+    /** The view's statements, built on first use; parameters hold {@link Slot}s bound per call. */
+    private String hydrateSql;
+    private List<Object> hydrateParams;
+    private String diffSql;
+    private List<Object> diffParams;
+    private static final Slot PART = new Slot("part bytes");
+    private static final Slot WHO = new Slot("identities");
+    private static final Slot FROM = new Slot("from seq");
+    private static final Slot TO = new Slot("to seq");
 
     private View(String key, Shape shape, WhereCompiler compiler, Table table, Where where) {
         this.key = key;
@@ -107,13 +117,19 @@ public final class View {
 
     /** Every row visible to {@code userId}, as {@code put} ops in parts of about half {@code partBytes}. */
     public List<String> hydrate(Sql sql, String userId, int partBytes) {
-        List<Object> params = new ArrayList<>();
-        params.add(jsonArray(List.of(identityKey(userId))));
-        String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
-        String rows = "WITH who AS (SELECT value AS me FROM json_each(?)) SELECT who.me AS who, cur.id AS id, "
-                + put("cur.id", projection) + " AS r FROM who CROSS JOIN " + WhereCompiler.quote(table.name())
-                + " AS cur WHERE " + live;
-        return parts(sql, rows, params, partBytes).getOrDefault(identityKey(userId), List.of());
+        if (hydrateSql == null) {
+            List<Object> params = new ArrayList<>();
+            params.add(PART);
+            params.add(WHO);
+            String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
+            hydrateSql = parts("WITH who AS (SELECT value AS me FROM json_each(?)) SELECT who.me AS who, cur.id AS id, "
+                    + put("cur.id", projection) + " AS r FROM who CROSS JOIN " + WhereCompiler.quote(table.name())
+                    + " AS cur WHERE " + live);
+            hydrateParams = params;
+        }
+        String who = identityKey(userId);
+        return run(sql, hydrateSql, Slot.bind(hydrateParams, PART, half(partBytes), WHO, jsonArray(List.of(who))))
+                .getOrDefault(who, List.of());
     }
 
     /**
@@ -125,17 +141,27 @@ public final class View {
      * must cover (from, to].
      */
     public Map<String, List<String>> diff(Sql sql, long from, long to, Set<String> identityKeys, int partBytes) {
+        if (diffSql == null) {
+            compileDiff();
+        }
+        return run(sql, diffSql, Slot.bind(diffParams, PART, half(partBytes), WHO, jsonArray(new ArrayList<>(identityKeys)),
+                FROM, from, TO, to));
+    }
+
+    /** Builds the diff statement once per view: its text depends on the schema and the predicate only. */
+    private void compileDiff() {
         String name = table.name();
         List<Object> params = new ArrayList<>();
-        params.add(jsonArray(new ArrayList<>(identityKeys)));
-        params.add(from);
-        params.add(to);
-        String candidates = "SELECT id FROM ch" + relationCandidates(where, params, from, to, false);
+        params.add(PART);
+        params.add(WHO);
+        params.add(FROM);
+        params.add(TO);
+        String candidates = "SELECT id FROM ch" + relationCandidates(where, params, false);
         String pastExists = "((ch.first IS NULL AND cur.id IS NOT NULL) OR img.pre IS NOT NULL)";
         String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
         String past = compiler.compile(where, table, WhereCompiler.past(
                 c -> "(CASE WHEN ch.first IS NULL THEN cur." + WhereCompiler.quote(c) + " ELSE json_extract(img.pre, '$." + c + "') END)",
-                "who.me", from), params);
+                "who.me", FROM), params);
         String flags = "WITH who AS (SELECT value AS me FROM json_each(?)),"
                 + " ch AS (SELECT id, min(seq) AS first FROM __cdc_log WHERE seq > ? AND seq <= ? AND +\"table\" = '" + name + "' GROUP BY id),"
                 + " cand AS (" + candidates + ")"
@@ -149,7 +175,8 @@ public final class View {
                 + put("x.id", "json((SELECT " + projection + " FROM " + WhereCompiler.quote(name) + " AS cur WHERE cur.id = x.id))") + " END)"
                 + " WHEN x.was THEN json_object('op', 'del', 'table', '" + name + "', 'id', x.id) END AS r"
                 + " FROM (" + flags + ") AS x";
-        return parts(sql, rows, params, partBytes);
+        diffSql = parts(rows);
+        diffParams = params;
     }
 
     /**
@@ -158,23 +185,23 @@ public final class View {
      * after the change). A relation nested inside another relation falls back to every row of the
      * table, and only when that deeper table changed.
      */
-    private String relationCandidates(Where w, List<Object> params, long from, long to, boolean nested) {
+    private String relationCandidates(Where w, List<Object> params, boolean nested) {
         if (w instanceof Where.And a) {
             String out = "";
             for (Where x : a.all()) {
-                out += relationCandidates(x, params, from, to, nested);
+                out += relationCandidates(x, params, nested);
             }
             return out;
         }
         if (w instanceof Where.Or o) {
             String out = "";
             for (Where x : o.any()) {
-                out += relationCandidates(x, params, from, to, nested);
+                out += relationCandidates(x, params, nested);
             }
             return out;
         }
         if (w instanceof Where.Not n) {
-            return relationCandidates(n.inner(), params, from, to, nested);
+            return relationCandidates(n.inner(), params, nested);
         }
         if (!(w instanceof Where.Exists e)) {
             return "";
@@ -183,20 +210,20 @@ public final class View {
         String rel = e.table();
         String out;
         if (!nested) {
-            params.add(from);
-            params.add(to);
-            params.add(from);
-            params.add(to);
+            params.add(FROM);
+            params.add(TO);
+            params.add(FROM);
+            params.add(TO);
             out = " UNION SELECT id FROM " + self + " WHERE " + WhereCompiler.quote(e.localColumn()) + " IN ("
                     + "SELECT json_extract(doc, '$." + e.remoteColumn() + "') FROM __cdc_log WHERE +\"table\" = '" + rel + "' AND seq > ? AND seq <= ?"
                     + " UNION SELECT json_extract(pre, '$." + e.remoteColumn() + "') FROM __cdc_log WHERE +\"table\" = '" + rel + "' AND seq > ? AND seq <= ?)";
         } else {
-            params.add(from);
-            params.add(to);
+            params.add(FROM);
+            params.add(TO);
             out = " UNION SELECT id FROM " + self + " WHERE EXISTS (SELECT 1 FROM __cdc_log WHERE +\"table\" = '" + rel
                     + "' AND seq > ? AND seq <= ?)";
         }
-        return out + relationCandidates(e.where(), params, from, to, true);
+        return out + relationCandidates(e.where(), params, true);
     }
 
     private String put(String idSql, String docSql) {
@@ -204,17 +231,22 @@ public final class View {
     }
 
     /**
-     * Cuts the rows of {@code rowsSql} (columns who, id, r) into JSON arrays inside SQLite, per
+     * Wraps {@code rowsSql} (columns who, id, r) so that SQLite cuts its rows into JSON arrays per
      * identity: a row goes to the part where the running byte count ends, parts being half the
      * limit, so a part holds at most half the limit plus one row (rows are capped at half).
      */
-    private static Map<String, List<String>> parts(Sql sql, String rowsSql, List<Object> params, int partBytes) {
-        List<Object> all = new ArrayList<>();
-        all.add((long) Math.max(1, partBytes / 2)); // the window's "/ ?" comes first in the text
-        all.addAll(params);
-        Rows rows = sql.query("SELECT who, '[' || group_concat(r, ',') || ']' FROM (SELECT who, r, CAST((sum(length(CAST(r AS BLOB)) + 1)"
+    private static String parts(String rowsSql) {
+        return "SELECT who, '[' || group_concat(r, ',') || ']' FROM (SELECT who, r, CAST((sum(length(CAST(r AS BLOB)) + 1)"
                 + " OVER (PARTITION BY who ORDER BY id ROWS UNBOUNDED PRECEDING)) / ? AS INTEGER) AS part FROM (" + rowsSql
-                + ") WHERE r IS NOT NULL) GROUP BY who, part ORDER BY who, part", all.toArray());
+                + ") WHERE r IS NOT NULL) GROUP BY who, part ORDER BY who, part";
+    }
+
+    private static long half(int partBytes) {
+        return Math.max(1, partBytes / 2);
+    }
+
+    private static Map<String, List<String>> run(Sql sql, String statement, Object[] params) {
+        Rows rows = sql.query(statement, params);
         Map<String, List<String>> out = new LinkedHashMap<>();
         while (rows.next()) {
             out.computeIfAbsent(rows.getString(0), k -> new ArrayList<>()).add(rows.getString(1));

@@ -52,6 +52,8 @@ public final class Shard {
     /** Every subscription reflects the shard at this seq: pokes are computed right after each commit. */
     private long pokedSeq;
     private final Compaction compaction;
+    /** Write statements built once per instance (their text depends on the schema only). */
+    private final Map<String, dev.shoal.engine.sql.Prepared> prepared = new HashMap<>();
     private Map<String, Conn> conns;
     private final Map<String, View> views = new HashMap<>();
     private final Map<String, Long> lastMutationIds = new HashMap<>();
@@ -377,7 +379,7 @@ public final class Shard {
             throw ShoalError.of(ErrorCode.UNKNOWN_MUTATOR, "no mutator named " + m.name());
         }
         checkArgs(mutator.args(), m.args());
-        MutatorContext ctx = new MutatorContext(new Db(sql, app::table, c.auth.userId()), c.auth, shardName, (double) System.currentTimeMillis());
+        MutatorContext ctx = new MutatorContext(new Db(sql, app::table, c.auth.userId(), prepared), c.auth, shardName, (double) System.currentTimeMillis());
         try {
             mutator.server().run(ctx, m.args());
         } catch (ShoalError e) {

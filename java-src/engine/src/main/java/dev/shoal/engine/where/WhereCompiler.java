@@ -48,8 +48,8 @@ public final class WhereCompiler {
         };
     }
 
-    /** The live row under {@code alias}, for one identity bound as a value. */
-    public static Scope liveFor(String alias, String identity) {
+    /** The live row under {@code alias}, for one identity bound as a value (or a {@code Slot}). */
+    public static Scope liveFor(String alias, Object identity) {
         return new Scope() {
             @Override
             public String column(String column, List<Object> params) {
@@ -65,7 +65,7 @@ public final class WhereCompiler {
     }
 
     /** A row given as JSON text (bound once per reference), e.g. a row about to be inserted. */
-    public static Scope image(String rowJson, String identity) {
+    public static Scope image(Object rowJson, Object identity) {
         return new Scope() {
             @Override
             public String column(String column, List<Object> params) {
@@ -87,7 +87,7 @@ public final class WhereCompiler {
      * is its rows unchanged since {@code from} plus the pre-images of the rows changed since.
      * This holds while the log still covers (from, now], which the caller checks.
      */
-    public static Scope past(Function<String, String> columnSql, String meSql, long from) {
+    public static Scope past(Function<String, String> columnSql, String meSql, Object from) {
         return new Scope() {
             @Override
             public String column(String column, List<Object> params) {
