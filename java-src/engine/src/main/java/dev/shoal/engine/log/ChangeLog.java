@@ -60,14 +60,16 @@ public final class ChangeLog {
         String literal = "'" + table.name() + "'";
         String newDoc = doc(table, "NEW", List.copyOf(table.columns().keySet()));
         String oldDoc = doc(table, "OLD", List.copyOf(table.columns().keySet()));
-        String tooLarge = "SELECT RAISE(ABORT, 'SHOAL_ROW_TOO_LARGE') WHERE length(CAST(" + newDoc + " AS BLOB)) > " + rowBytesMax + ";";
-        trigger(sql, table, "ins", "AFTER INSERT", tooLarge
+        // The document is built once; a row over rowBytesMax aborts the statement (and so the mutation).
+        String checkedDoc = "(SELECT CASE WHEN length(CAST(d AS BLOB)) > " + rowBytesMax
+                + " THEN RAISE(ABORT, 'SHOAL_ROW_TOO_LARGE') ELSE d END FROM (SELECT " + newDoc + " AS d))";
+        trigger(sql, table, "ins", "AFTER INSERT",
+                "INSERT INTO __cdc_log (ts, \"table\", id, op, doc, pre) VALUES (" + NOW_MS + ", " + literal
+                + ", NEW.id, 'insert', " + checkedDoc + ", NULL);");
+        trigger(sql, table, "upd", "AFTER UPDATE",
+                "SELECT RAISE(ABORT, 'SHOAL_ID_IMMUTABLE') WHERE NEW.id IS NOT OLD.id;"
                 + " INSERT INTO __cdc_log (ts, \"table\", id, op, doc, pre) VALUES (" + NOW_MS + ", " + literal
-                + ", NEW.id, 'insert', " + newDoc + ", NULL);");
-        trigger(sql, table, "upd", "AFTER UPDATE", tooLarge
-                + " SELECT RAISE(ABORT, 'SHOAL_ID_IMMUTABLE') WHERE NEW.id IS NOT OLD.id;"
-                + " INSERT INTO __cdc_log (ts, \"table\", id, op, doc, pre) VALUES (" + NOW_MS + ", " + literal
-                + ", NEW.id, 'update', " + newDoc + ", " + oldDoc + ");");
+                + ", NEW.id, 'update', " + checkedDoc + ", " + oldDoc + ");");
         trigger(sql, table, "del", "AFTER DELETE",
                 "INSERT INTO __cdc_log (ts, \"table\", id, op, doc, pre) VALUES (" + NOW_MS + ", " + literal
                 + ", OLD.id, 'delete', NULL, " + oldDoc + ");");
