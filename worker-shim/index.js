@@ -4,7 +4,7 @@
 // to the runtime and refuses what should never reach it.
 import { DurableObject } from "cloudflare:workers";
 import { ShardObject } from "./build/engine.js";
-import { createVerifier, tokenFromRequest, AuthError } from "./auth.js";
+import { createVerifier, tokenFromRequest, AuthError, signHs256 } from "./auth.js";
 
 const PROTOCOL_VERSION = "1";
 const DEFAULT_SHARD = "__root__";
@@ -68,6 +68,7 @@ function verifierFor(env) {
     ...(env.SHOAL_JWT_ISSUER ? { issuer: env.SHOAL_JWT_ISSUER } : {}),
     ...(env.SHOAL_JWT_AUDIENCE ? { audience: list(env.SHOAL_JWT_AUDIENCE) } : {}),
     forwardClaims: list(env.SHOAL_FORWARD_CLAIMS),
+    clockSkewSec: clockSkewSec(env),
   };
   if (!config.secret && !config.jwksUrl) return null;
   const key = JSON.stringify(config);
@@ -83,6 +84,11 @@ function verifierFor(env) {
 function presentsCredentials(request) {
   return request.headers.has("authorization") ||
     list(request.headers.get("sec-websocket-protocol")).some((p) => p.startsWith(AUTH_SUBPROTOCOL_PREFIX));
+}
+
+/** SHOAL_CLOCK_SKEW_SEC: leeway for exp/nbf between the token issuer's clock and ours (0..60, default 60). */
+function clockSkewSec(env) {
+  return env.SHOAL_CLOCK_SKEW_SEC === undefined || env.SHOAL_CLOCK_SKEW_SEC === "" ? 60 : Number(env.SHOAL_CLOCK_SKEW_SEC);
 }
 
 function anonymousAllowed(env) {
@@ -156,7 +162,9 @@ async function sync(request, env, url) {
   const offered = list(request.headers.get("sec-websocket-protocol")).filter((p) => !p.startsWith(AUTH_SUBPROTOCOL_PREFIX));
   if (offered.length > 0) headers.set("sec-websocket-protocol", offered.join(", "));
   headers.set("x-shoal-sub", identity.sub);
-  headers.set("x-shoal-exp", String(identity.exp));
+  // The moment this server holds the token expired, skew included: the shard re-checks it on every
+  // frame and poke against its own clock, with the same leeway the Worker granted at connect.
+  headers.set("x-shoal-exp", String(identity.exp > 0 ? identity.exp + clockSkewSec(env) : 0));
   headers.set("x-shoal-claims", JSON.stringify(identity.claims ?? {}));
   headers.set("x-shoal-shard", shard);
   headers.set("x-shoal-client", client);
@@ -165,10 +173,40 @@ async function sync(request, env, url) {
   return stub.fetch(new Request(request.url, { headers }));
 }
 
+// ---- development tokens (docs/deploy.md, "Development tokens") ----
+
+const DEV_TOKEN_TTL_SEC = 24 * 3600;
+
+/**
+ * POST /dev/token {"sub": "alice"}: an HS256 token for that user, signed with SHOAL_JWT_SECRET, so
+ * the example app's page can sign in during local development. It lets anyone act as anyone, so it
+ * answers 404 unless SHOAL_DEV_TOKENS is "true", which only .dev.vars sets (never wrangler.toml).
+ */
+async function devToken(request, env) {
+  if (env.SHOAL_DEV_TOKENS !== "true") return text(404, "not found");
+  if (request.method !== "POST") {
+    return new Response('use POST with the JSON body {"sub": "<user>"}\n', { status: 405, headers: { allow: "POST", "content-type": "text/plain; charset=utf-8" } });
+  }
+  if (!env.SHOAL_JWT_SECRET) return text(500, "server misconfigured: dev tokens need SHOAL_JWT_SECRET");
+  let sub;
+  try {
+    sub = (await request.json())?.sub;
+  } catch {
+    return text(400, 'expected the JSON body {"sub": "<user>"}');
+  }
+  if (typeof sub !== "string" || sub.length < 1 || sub.length > 128 || /[\u0000-\u001f\u007f]/.test(sub) || sub.startsWith(ANONYMOUS_PREFIX)) {
+    return text(400, `sub must be 1..128 characters, without control characters, not starting with "${ANONYMOUS_PREFIX}"`);
+  }
+  const exp = Math.floor(Date.now() / 1000) + DEV_TOKEN_TTL_SEC;
+  const token = await signHs256({ sub, exp }, env.SHOAL_JWT_SECRET);
+  return new Response(JSON.stringify({ token, exp }), { headers: { "content-type": "application/json", "cache-control": "no-store" } });
+}
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     if (url.pathname === "/sync") return sync(request, env, url);
+    if (url.pathname === "/dev/token") return devToken(request, env);
     if (url.pathname === "/" && request.method === "GET") return text(200, "Shoal example app: connect to /sync");
     return text(404, "not found");
   },
