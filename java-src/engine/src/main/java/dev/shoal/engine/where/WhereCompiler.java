@@ -35,21 +35,19 @@ public final class WhereCompiler {
 
     /** The live row under {@code alias}; the identity is {@code meSql} (e.g. a column of an identity set). */
     public static Scope live(String alias, String meSql) {
-        return new Scope() {
-            @Override
-            public String column(String column, List<Object> params) {
-                return quote(alias) + "." + quote(column);
-            }
-
-            @Override
-            public String me(List<Object> params) {
-                return meSql;
-            }
-        };
+        return row(alias, params -> meSql, null);
     }
 
     /** The live row under {@code alias}, for one identity bound as a value (or a {@code Slot}). */
     public static Scope liveFor(String alias, Object identity) {
+        return row(alias, params -> {
+            params.add(identity);
+            return "?";
+        }, null);
+    }
+
+    /** Columns of the table under {@code alias}; related tables come from {@code outer} when given. */
+    private static Scope row(String alias, Function<List<Object>, String> me, Scope outer) {
         return new Scope() {
             @Override
             public String column(String column, List<Object> params) {
@@ -58,8 +56,12 @@ public final class WhereCompiler {
 
             @Override
             public String me(List<Object> params) {
-                params.add(identity);
-                return "?";
+                return me.apply(params);
+            }
+
+            @Override
+            public String source(Table related, List<Object> params) {
+                return outer == null ? quote(related.name()) : outer.source(related, params);
             }
         };
     }
@@ -180,22 +182,7 @@ public final class WhereCompiler {
     }
 
     private static Scope nested(String alias, Scope outer) {
-        return new Scope() {
-            @Override
-            public String column(String column, List<Object> params) {
-                return quote(alias) + "." + quote(column);
-            }
-
-            @Override
-            public String me(List<Object> params) {
-                return outer.me(params);
-            }
-
-            @Override
-            public String source(Table related, List<Object> params) {
-                return outer.source(related, params);
-            }
-        };
+        return row(alias, outer::me, outer);
     }
 
     private String join(List<Where> parts, String op, String empty, Table table, Scope scope, List<Object> params, int depth) {
