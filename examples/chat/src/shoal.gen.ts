@@ -17,7 +17,7 @@ export interface ChannelsRow {
 
 /** A row of table `channelMembers`. */
 export interface ChannelMembersRow {
-  /** an id of channelMembers (1..128 chars of A-Z a-z 0-9 _ . : -) */
+  /** a string of 3..260 characters */
   id: string;
   /** an id of channels (1..128 chars of A-Z a-z 0-9 _ . : -) */
   channelId: string;

@@ -36,8 +36,12 @@ public final class ChatApp {
             .updatePolicy(memberOf("id"))
             .deletePolicy(eq("createdBy", me()));
 
-    /** Membership rows have the id {@code channelId + ":" + userId}, so a pair exists at most once. */
+    /**
+     * Membership rows have the id {@code channelId + "/" + userId}, so a pair exists at most once
+     * ("/" never occurs in a channel id, so the pair reads back unambiguously; user ids are free-form).
+     */
     public static final Table CHANNEL_MEMBERS = Table.named("channelMembers")
+            .id(V.string().min(3).max(260))
             .column("channelId", V.id("channels"))
             .column("userId", V.string().min(1).max(128))
             .index("channelId", "userId")
@@ -125,7 +129,7 @@ public final class ChatApp {
                     "createdAt", ctx.now())));
 
     static String memberId(String channelId, String userId) {
-        return channelId + ":" + userId;
+        return channelId + "/" + userId;
     }
 
     public static App app() {

@@ -76,7 +76,7 @@ class ChatPoliciesTest {
         assertEquals(List.of(), carol.idsSeen);
         for (Json f : t.peers.to("carol")) {
             String text = f.text();
-            assertFalse(text.contains("m1") || text.contains("secret") || text.contains("c1:"), "leaked: " + text);
+            assertFalse(text.contains("m1") || text.contains("secret") || text.contains("c1/"), "leaked: " + text);
         }
     }
 
@@ -127,6 +127,14 @@ class ChatPoliciesTest {
             assertEquals("{\"id\":\"c\",\"name\":\"new name\",\"topic\":\"new topic\"}",
                     new Replica(t.peers, "carol").rows("ch").get("c"));
         }
+    }
+
+    @Test
+    void userIdsAreFreeForm() {
+        t.open("odd", "auth0|zoë 用户", "odd-client");
+        assertEquals("ok", push("odd", "createChannel", "{\"id\":\"c1\",\"name\":\"one\"}"));
+        assertEquals("ok", push("odd", "addMember", "{\"channelId\":\"c1\",\"userId\":\"someone@example.com\"}"));
+        assertEquals(2, t.count("SELECT count(*) FROM channelMembers"));
     }
 
     @Test

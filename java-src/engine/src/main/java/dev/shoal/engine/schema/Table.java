@@ -115,6 +115,19 @@ public final class Table {
         return new Table(name, Collections.unmodifiableMap(cols));
     }
 
+    /**
+     * The type of {@code id}, instead of {@code V.id(table)}: e.g. a longer string for ids composed
+     * of other keys. Ids are always text.
+     */
+    public Table id(Validator type) {
+        if (type.columnType() != ColumnType.TEXT || type.acceptsNull() || type.acceptsAbsent()) {
+            throw new IllegalArgumentException(name + ".id must be a required string");
+        }
+        Map<String, Validator> next = new LinkedHashMap<>(columns);
+        next.put("id", type);
+        return new Table(name, Collections.unmodifiableMap(next), readPolicy, insertPolicy, updatePolicy, deletePolicy, indexes);
+    }
+
     public Table column(String column, Validator type) {
         if (!isIdentifier(column)) {
             throw new IllegalArgumentException(name + "." + column + ": column names match [A-Za-z][A-Za-z0-9_]*");
