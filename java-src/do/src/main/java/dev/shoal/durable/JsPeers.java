@@ -17,6 +17,12 @@ final class JsPeers implements Peers {
         send(peers, conn, frame);
     }
 
+    /** Joined by the runtime's native string concatenation: large row JSON is never copied in Java. */
+    @Override
+    public void send(String conn, String head, String body, String tail) {
+        sendJoined(peers, conn, head, body, tail);
+    }
+
     @Override
     public void close(String conn, int code, String reason) {
         close(peers, conn, code, reason);
@@ -24,6 +30,9 @@ final class JsPeers implements Peers {
 
     @JSBody(params = {"p", "conn", "frame"}, script = "p.send(conn, frame);")
     private static native void send(JSObject p, String conn, String frame);
+
+    @JSBody(params = {"p", "conn", "head", "body", "tail"}, script = "p.send(conn, head + body + tail);")
+    private static native void sendJoined(JSObject p, String conn, String head, String body, String tail);
 
     @JSBody(params = {"p", "conn", "code", "reason"}, script = "p.close(conn, code, reason);")
     private static native void close(JSObject p, String conn, int code, String reason);

@@ -18,9 +18,16 @@ public final class ServerFrames {
 
     /** {@code rowsJson} is a JSON array of row ops. */
     public static String pokePart(String pokeId, String sub, boolean reset, String rowsJson) {
-        return "{\"type\":\"pokePart\",\"pokeId\":" + JsonText.quote(pokeId) + ",\"sub\":" + JsonText.quote(sub)
-                + ",\"reset\":" + reset + ",\"rows\":" + rowsJson + "}";
+        return pokePartHead(pokeId, sub, reset) + rowsJson + POKE_PART_TAIL;
     }
+
+    /** A pokePart frame is this head, the rows JSON array, and {@link #POKE_PART_TAIL}. */
+    public static String pokePartHead(String pokeId, String sub, boolean reset) {
+        return "{\"type\":\"pokePart\",\"pokeId\":" + JsonText.quote(pokeId) + ",\"sub\":" + JsonText.quote(sub)
+                + ",\"reset\":" + reset + ",\"rows\":";
+    }
+
+    public static final String POKE_PART_TAIL = "}";
 
     public static String pokeEnd(String pokeId, long seq, String epoch, long lastMutationId) {
         return "{\"type\":\"pokeEnd\",\"pokeId\":" + JsonText.quote(pokeId) + ",\"seq\":" + seq + ",\"epoch\":"

@@ -68,6 +68,7 @@ public final class Shard {
         final String client;
         final double expSec;
         final Map<String, Subscription> subs = new LinkedHashMap<>();
+        private String clientKey;
 
         Conn(String id, Auth auth, String client, double expSec) {
             this.id = id;
@@ -77,7 +78,10 @@ public final class Shard {
         }
 
         String clientKey() {
-            return Shard.clientKey(auth.userId(), client);
+            if (clientKey == null) {
+                clientKey = Shard.clientKey(auth.userId(), client);
+            }
+            return clientKey;
         }
     }
 
@@ -471,7 +475,8 @@ public final class Shard {
         pokesSent++;
         peers.send(c.id, ServerFrames.pokeStart(pokeId));
         for (String[] p : parts) {
-            peers.send(c.id, ServerFrames.pokePart(pokeId, p[0], Boolean.parseBoolean(p[2]), p[1]));
+            // The rows (p[1]) are spliced by the host: the engine never copies them.
+            peers.send(c.id, ServerFrames.pokePartHead(pokeId, p[0], Boolean.parseBoolean(p[2])), p[1], ServerFrames.POKE_PART_TAIL);
         }
         peers.send(c.id, ServerFrames.pokeEnd(pokeId, pokedSeq, epoch, lastMutationId(c)));
     }
