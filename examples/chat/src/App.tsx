@@ -1,0 +1,358 @@
+// The example chat: sign in, your channels, a channel's messages and members. Every list is a
+// Shoal shape rendered with useShape; every write is a mutator (ChatApp.java) called through
+// useMutator, with an optimistic client twin (session.ts).
+
+import { ShoalError } from '@shoal/client'
+import { ShoalProvider, useMutator } from '@shoal/react'
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent } from 'react'
+import { devSignIn, saveAuth, tokenSignIn, type Auth } from './auth'
+import { Session, connectionOf, useRows, type RowOf } from './session'
+
+export function App({ initial }: { initial: Session | null }) {
+  const [session, setSession] = useState(initial)
+  const signIn = (auth: Auth) => {
+    saveAuth(auth)
+    setSession(new Session(auth))
+  }
+  const signOut = () => {
+    saveAuth(null)
+    void session?.close()
+    setSession(null)
+  }
+  if (!session) return <SignIn onSignIn={signIn} />
+  return (
+    <ShoalProvider client={session.client}>
+      <Chat key={session.user} session={session} onSignOut={signOut} />
+    </ShoalProvider>
+  )
+}
+
+// ---- sign-in ------------------------------------------------------------------
+
+function SignIn({ onSignIn }: { onSignIn: (auth: Auth) => void }) {
+  const [name, setName] = useState('')
+  const [token, setToken] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  async function dev(e: FormEvent) {
+    e.preventDefault()
+    setBusy(true)
+    setError(null)
+    try {
+      onSignIn(await devSignIn(name.trim()))
+    } catch (err) {
+      setError((err as Error).message)
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  function pasted(e: FormEvent) {
+    e.preventDefault()
+    try {
+      onSignIn(tokenSignIn(token))
+    } catch (err) {
+      setError((err as Error).message)
+    }
+  }
+
+  return (
+    <main className="signin">
+      <h1>Shoal chat</h1>
+      <form onSubmit={dev}>
+        <label htmlFor="user">Your name (local development: the server mints a dev token)</label>
+        <input id="user" value={name} onChange={(e) => setName(e.target.value)} placeholder="alice" required maxLength={128} autoFocus />
+        <button type="submit" disabled={busy || !name.trim()}>
+          Sign in
+        </button>
+      </form>
+      <form onSubmit={pasted}>
+        <label htmlFor="token">Or paste a token</label>
+        <textarea id="token" value={token} onChange={(e) => setToken(e.target.value)} rows={3} />
+        <button type="submit" disabled={!token.trim()}>
+          Use token
+        </button>
+      </form>
+      {error && (
+        <p role="alert" className="inline-error">
+          {error}
+        </p>
+      )}
+    </main>
+  )
+}
+
+// ---- the chat -----------------------------------------------------------------
+
+/** The channel id in the URL: #/c/<id>. */
+function useChannelFromHash(): string | null {
+  const hash = useSyncExternalStore(
+    (cb) => {
+      addEventListener('hashchange', cb)
+      return () => removeEventListener('hashchange', cb)
+    },
+    () => location.hash,
+  )
+  const m = /^#\/c\/([A-Za-z0-9_.:-]{1,128})$/.exec(hash)
+  return m ? m[1] : null
+}
+
+/**
+ * A new row id: the time first, so that messages the server stamps with the same createdAt (a
+ * batch sent after being offline) still sort in the order they were written; then randomness.
+ */
+let lastIdTime = 0
+function newId(prefix: string) {
+  lastIdTime = Math.max(Date.now(), lastIdTime + 1)
+  return `${prefix}-${lastIdTime.toString(36).padStart(9, '0')}-${crypto.randomUUID()}`
+}
+
+function Chat({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+  const channelId = useChannelFromHash()
+  const { data: channels = [] } = useRows('myChannels', {})
+  const channel = channels.find((c) => c.id === channelId)
+  return (
+    <>
+      <Header session={session} onSignOut={onSignOut} />
+      <div className="layout">
+        <ChannelList session={session} channels={channels} selected={channelId} />
+        {channelId ? (
+          <ChannelView key={`messages:${channelId}`} session={session} channelId={channelId} channel={channel} />
+        ) : (
+          <section className="messages">
+            <p className="muted">Pick a channel, or create one.</p>
+          </section>
+        )}
+        {channelId ? <MemberList key={`members:${channelId}`} session={session} channelId={channelId} /> : <aside />}
+      </div>
+      <Problems session={session} />
+    </>
+  )
+}
+
+function Header({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+  const status = useSyncExternalStore(session.status.subscribe, session.status.get)
+  const connection = connectionOf(status)
+  return (
+    <header>
+      <h1>Shoal chat</h1>
+      <span>
+        Signed in as <strong data-testid="me">{session.user}</strong>
+      </span>
+      <span role="status" className="status" data-state={connection} title={status.clientId ? `client ${status.clientId}` : undefined}>
+        {connection}
+      </span>
+      <span data-testid="unsent" data-count={status.unsent}>
+        {status.unsent === 0 ? 'all saved' : `${status.unsent} unsent`}
+      </span>
+      <button onClick={onSignOut}>Sign out</button>
+    </header>
+  )
+}
+
+function ChannelList({ session, channels, selected }: { session: Session; channels: RowOf<'myChannels'>[]; selected: string | null }) {
+  const [name, setName] = useState('')
+  const create = useMutator(session.m.createChannel)
+  const sorted = useMemo(() => [...channels].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)), [channels])
+
+  function submit(e: FormEvent) {
+    e.preventDefault()
+    const id = newId('c')
+    void create.mutate({ id, name: name.trim() })
+    setName('')
+    location.hash = `#/c/${id}`
+  }
+
+  return (
+    <nav className="channels" aria-label="Channels">
+      <h2>My channels</h2>
+      <ul className="plain">
+        {sorted.map((c) => (
+          <li key={c.id}>
+            <a href={`#/c/${c.id}`} aria-current={c.id === selected ? 'page' : undefined}>
+              # {c.name}
+            </a>
+          </li>
+        ))}
+        {sorted.length === 0 && <li className="muted">No channels yet.</li>}
+      </ul>
+      <form className="row" onSubmit={submit}>
+        <input aria-label="New channel name" placeholder="new channel" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} required />
+        <button type="submit" disabled={!name.trim()}>
+          Create
+        </button>
+      </form>
+      {create.error && <ErrorLine error={create.error} />}
+    </nav>
+  )
+}
+
+function ChannelView({ session, channelId, channel }: { session: Session; channelId: string; channel: RowOf<'myChannels'> | undefined }) {
+  const { data: messages = [], isLoading } = useRows('messagesByChannel', { channelId })
+  const send = useMutator(session.m.sendMessage)
+  const [text, setText] = useState('')
+  const sorted = useMemo(() => [...messages].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)), [messages])
+  const end = useRef<HTMLLIElement>(null)
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: 'end' })
+  }, [sorted.length])
+
+  function submit(e: FormEvent) {
+    e.preventDefault()
+    void send.mutate({ id: newId('m'), channelId, text: text.trim() })
+    setText('')
+  }
+
+  return (
+    <section className="messages" aria-label="Channel">
+      {channel ? <ChannelHeader session={session} channel={channel} /> : <h2 data-testid="channel-title">{channelId} (not one of your channels)</h2>}
+      {isLoading && <p className="muted">Loading…</p>}
+      <ul className="plain" aria-label="Messages">
+        {sorted.map((m) => {
+          const pending = (m as { $hasPendingWrites?: boolean }).$hasPendingWrites === true
+          return (
+            <li key={m.id} data-id={m.id} className={pending ? 'pending' : undefined}>
+              <span className="author">{m.authorId}</span>
+              <span className="text">{m.text}</span>
+              <span className="note muted">{pending ? 'sending…' : new Date(m.createdAt).toLocaleTimeString()}</span>
+            </li>
+          )
+        })}
+        {!isLoading && sorted.length === 0 && <li className="muted">No messages.</li>}
+        <li ref={end} aria-hidden />
+      </ul>
+      <form className="row" onSubmit={submit}>
+        <input aria-label="Message" placeholder="Write a message" value={text} onChange={(e) => setText(e.target.value)} maxLength={4000} required />
+        <button type="submit" disabled={!text.trim()}>
+          Send
+        </button>
+      </form>
+      {send.error && <ErrorLine error={send.error} />}
+    </section>
+  )
+}
+
+/** The channel's name and topic, each edited by its own patch mutator. */
+function ChannelHeader({ session, channel }: { session: Session; channel: RowOf<'myChannels'> }) {
+  const rename = useMutator(session.m.renameChannel)
+  const setTopic = useMutator(session.m.setTopic)
+  const [editing, setEditing] = useState(false)
+  const [name, setName] = useState(channel.name)
+  const [topic, setTopicText] = useState(channel.topic ?? '')
+
+  function edit() {
+    setName(channel.name)
+    setTopicText(channel.topic ?? '')
+    setEditing(true)
+  }
+
+  function submit(e: FormEvent) {
+    e.preventDefault()
+    // Only what changed is sent: an edit of the other field by someone else stays.
+    if (name.trim() && name.trim() !== channel.name) void rename.mutate({ id: channel.id, name: name.trim() })
+    if (topic.trim() !== (channel.topic ?? '')) void setTopic.mutate({ id: channel.id, topic: topic.trim() })
+    setEditing(false)
+  }
+
+  return (
+    <div className="channel-header">
+      {editing ? (
+        <form className="row" onSubmit={submit}>
+          <input aria-label="Channel name" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} required />
+          <input aria-label="Topic" placeholder="topic" value={topic} onChange={(e) => setTopicText(e.target.value)} maxLength={500} />
+          <button type="submit">Save</button>
+          <button type="button" onClick={() => setEditing(false)}>
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <>
+          <h2 data-testid="channel-title">
+            # {channel.name} <button onClick={edit}>Edit</button>
+          </h2>
+          <p className="muted" data-testid="channel-topic">
+            {channel.topic || 'No topic.'}
+          </p>
+        </>
+      )}
+      {rename.error && <ErrorLine error={rename.error} />}
+      {setTopic.error && <ErrorLine error={setTopic.error} />}
+    </div>
+  )
+}
+
+function MemberList({ session, channelId }: { session: Session; channelId: string }) {
+  const { data: members = [] } = useRows('membersByChannel', { channelId })
+  const add = useMutator(session.m.addMember)
+  const remove = useMutator(session.m.removeMember)
+  const [user, setUser] = useState('')
+  const sorted = useMemo(() => [...members].sort((a, b) => a.userId.localeCompare(b.userId)), [members])
+
+  function submit(e: FormEvent) {
+    e.preventDefault()
+    void add.mutate({ channelId, userId: user.trim() })
+    setUser('')
+  }
+
+  return (
+    <aside className="members">
+      <h2>Members</h2>
+      <ul className="plain" aria-label="Members">
+        {sorted.map((m) => (
+          <li key={m.id} data-user={m.userId}>
+            <span>{m.userId === session.user ? `${m.userId} (you)` : m.userId}</span>
+            <button aria-label={`Remove ${m.userId}`} title={`Remove ${m.userId}`} onClick={() => void remove.mutate({ channelId, userId: m.userId })}>
+              ✕
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form className="row" onSubmit={submit}>
+        <input aria-label="Add member" placeholder="user name" value={user} onChange={(e) => setUser(e.target.value)} maxLength={128} required />
+        <button type="submit" disabled={!user.trim()}>
+          Add
+        </button>
+      </form>
+      {add.error && <ErrorLine error={add.error} />}
+      {remove.error && <ErrorLine error={remove.error} />}
+    </aside>
+  )
+}
+
+/** An error as a user reads it: the code (FORBIDDEN, CONFLICT, ...) and the server's words; the full text, hint included, on hover. */
+function Explained({ error }: { error: Error }) {
+  if (!(error instanceof ShoalError)) return <span>{error.message}</span>
+  return (
+    <span title={error.message} data-code={error.code}>
+      <strong>{error.code}</strong>: {error.serverMessage}
+    </span>
+  )
+}
+
+/** A refused write, next to the form that made it. */
+function ErrorLine({ error }: { error: Error }) {
+  return (
+    <p role="alert" className="inline-error">
+      <Explained error={error} />
+    </p>
+  )
+}
+
+/** Errors nobody awaited (e.g. a write made offline and refused when it was replayed). */
+function Problems({ session }: { session: Session }) {
+  const problems = useSyncExternalStore(session.problems.subscribe, session.problems.get)
+  if (problems.length === 0) return null
+  return (
+    <div className="alerts">
+      {problems.map(({ id, error }) => (
+        <div key={id} role="alert" className="alert">
+          <button aria-label="Dismiss" onClick={() => session.dismiss(id)}>
+            ✕
+          </button>
+          <Explained error={error} />
+        </div>
+      ))}
+    </div>
+  )
+}

@@ -1,0 +1,236 @@
+// The example chat in Chromium (Debian's package, driven by playwright-core) against the app as
+// `bash scripts/dev.sh` runs it: `wrangler dev` with wrangler.toml (the Worker, the shard Durable
+// Object, the page as static assets) and .dev.vars, a fresh database. People are browser contexts:
+// each its own storage (IndexedDB outbox, localStorage sign-in) and its own network switch.
+// Skipped where Chromium is not installed, unless SHOAL_REQUIRE_BROWSER=1.
+
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { after, before, test } from 'node:test'
+import { WebSocket } from 'ws'
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync)
+// scripts/test.sh sets SHOAL_REQUIRE_BROWSER=1: there a missing browser is a failure, not a skip.
+const required = process.env.SHOAL_REQUIRE_BROWSER === '1'
+const skip = required ? false : !CHROMIUM ? 'Chromium is not installed (apt-get install chromium)' : false
+
+let server, browser
+const people = {} // name -> { context, page }
+
+before(async () => {
+  if (skip) return
+  if (!CHROMIUM) throw new Error('SHOAL_REQUIRE_BROWSER=1 but Chromium is not installed: apt-get install chromium')
+  const { startDevServer } = await import('../dev-server.js')
+  server = await startDevServer()
+  const { chromium } = await import('playwright-core')
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] })
+}, { timeout: 180_000 })
+
+after(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+/** Polls `check` (which may throw an assertion) until it passes. */
+async function eventually(check, what, ms = 15_000) {
+  const deadline = Date.now() + ms
+  for (;;) {
+    try {
+      return await check()
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${err.message}`)
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** A person with a browser context of their own, signed in through the page's form. */
+async function person(name) {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const problems = []
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
+  // The browser logs each socket that cannot open while offline: expected, not a problem.
+  page.on('console', (m) => m.type() === 'error' && !/WebSocket connection to .* failed/.test(m.text()) && problems.push(`console: ${m.text()}`))
+  await page.goto(server.url + '/')
+  await page.getByLabel(/Your name/).fill(name)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByTestId('me').filter({ hasText: name }).waitFor()
+  people[name] = { context, page, problems }
+  return people[name]
+}
+
+const connection = (page) => page.getByRole('status').getAttribute('data-state')
+const unsent = async (page) => Number(await page.getByTestId('unsent').getAttribute('data-count'))
+const channelNames = (page) => page.locator('nav[aria-label="Channels"] a').allInnerTexts()
+const messageTexts = (page) => page.locator('ul[aria-label="Messages"] li[data-id] .text').allInnerTexts()
+const memberNames = (page) => page.locator('ul[aria-label="Members"] li').evaluateAll((lis) => lis.map((li) => li.dataset.user))
+const alerts = (page) => page.getByRole('alert').allInnerTexts()
+const clientId = async (page) => (await page.getByRole('status').getAttribute('title'))?.replace(/^client /, '')
+
+/** The server's last applied mutation id for (user, client), read over a raw socket. */
+async function lastMutationId(user, client) {
+  const { token } = await (await fetch(`${server.url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: user }) })).json()
+  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/sync?client=${client}&v=1`, { headers: { authorization: `Bearer ${token}` } })
+  try {
+    return await new Promise((resolve, reject) => {
+      ws.once('error', reject)
+      ws.on('message', (data) => {
+        const frame = JSON.parse(String(data))
+        if (frame.type === 'connected') resolve(frame.lastMutationId)
+      })
+    })
+  } finally {
+    ws.close()
+  }
+}
+
+let channelId // the channel alice makes, used by the tests after the first
+
+test('the Worker serves the page, mints dev tokens at POST /dev/token, and still routes /sync', { skip, timeout: 30_000 }, async () => {
+  const page = await fetch(server.url + '/')
+  assert.equal(page.status, 200)
+  assert.match(await page.text(), /<div id="root">/)
+  const app = await fetch(server.url + '/app.js')
+  assert.equal(app.status, 200)
+  // Any other path a browser navigates to is the page too (the channel lives in the hash).
+  assert.equal((await fetch(server.url + '/no/such/file', { headers: { 'sec-fetch-mode': 'navigate', accept: 'text/html' } })).status, 200)
+  const minted = await fetch(server.url + '/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sub":"alice"}' })
+  assert.equal(minted.status, 200)
+  const { token, exp } = await minted.json()
+  assert.equal(JSON.parse(atob(token.split('.')[1])).sub, 'alice')
+  assert.ok(exp > Date.now() / 1000)
+  assert.equal((await fetch(server.url + '/dev/token')).status, 405)
+  assert.equal((await fetch(server.url + '/sync')).status, 426, '/sync reaches the Worker, not the assets')
+})
+
+test('alice creates a channel and adds bob; bob sees it and alice\'s message live', { skip, timeout: 60_000 }, async () => {
+  const alice = await person('alice')
+  const bob = await person('bob')
+  await eventually(async () => assert.equal(await connection(alice.page), 'online'), 'alice online')
+
+  await alice.page.getByLabel('New channel name').fill('general')
+  await alice.page.getByRole('button', { name: 'Create' }).click()
+  await eventually(async () => assert.deepEqual(await channelNames(alice.page), ['# general']), 'the channel in alice\'s list')
+  channelId = /#\/c\/(.+)$/.exec(alice.page.url())[1]
+  await eventually(async () => assert.deepEqual(await memberNames(alice.page), ['alice']), 'alice as the first member')
+
+  await alice.page.getByLabel('Add member').fill('bob')
+  await alice.page.getByRole('button', { name: 'Add', exact: true }).click()
+  await eventually(async () => assert.deepEqual(await memberNames(alice.page), ['alice', 'bob']), 'bob in the members')
+
+  // Bob's list is live: the channel appears without a reload.
+  await eventually(async () => assert.deepEqual(await channelNames(bob.page), ['# general']), 'the channel in bob\'s list')
+  await bob.page.getByRole('link', { name: '# general' }).click()
+  await eventually(async () => assert.deepEqual(await memberNames(bob.page), ['alice', 'bob']), 'the members on bob\'s page')
+
+  await alice.page.getByLabel('Message', { exact: true }).fill('hello bob')
+  await alice.page.getByRole('button', { name: 'Send' }).click()
+  await eventually(async () => assert.deepEqual(await messageTexts(bob.page), ['hello bob']), 'the message on bob\'s page')
+  await eventually(async () => assert.equal(await unsent(alice.page), 0), 'alice\'s outbox to empty')
+  assert.deepEqual([...(await alerts(alice.page)), ...(await alerts(bob.page))], [])
+})
+
+test('bob offline: his messages show at once, then land exactly once when he is back, and alice sees them', { skip, timeout: 60_000 }, async () => {
+  const { alice, bob } = people
+  await bob.context.setOffline(true)
+  await eventually(async () => assert.equal(await connection(bob.page), 'offline'), 'bob\'s page to say offline')
+  for (const text of ['offline one', 'offline two']) {
+    await bob.page.getByLabel('Message', { exact: true }).fill(text)
+    await bob.page.getByRole('button', { name: 'Send' }).click()
+  }
+  assert.deepEqual(await messageTexts(bob.page), ['hello bob', 'offline one', 'offline two'], 'visible locally at once')
+  assert.equal(await bob.page.locator('ul[aria-label="Messages"] li.pending').count(), 2, 'marked as sending')
+  await eventually(async () => assert.equal(await unsent(bob.page), 2), 'two unsent in bob\'s outbox')
+  await new Promise((r) => setTimeout(r, 500))
+  assert.deepEqual(await messageTexts(alice.page), ['hello bob'], 'nothing reached alice while bob is offline')
+
+  await bob.context.setOffline(false)
+  await eventually(async () => assert.equal(await unsent(bob.page), 0), 'bob\'s outbox to empty')
+  await eventually(async () => assert.deepEqual(await messageTexts(alice.page), ['hello bob', 'offline one', 'offline two']), 'alice to see both, once each')
+  assert.equal(await connection(bob.page), 'online')
+  assert.equal(await bob.page.locator('ul[aria-label="Messages"] li.pending').count(), 0)
+  assert.deepEqual(await messageTexts(bob.page), ['hello bob', 'offline one', 'offline two'])
+  assert.equal(await lastMutationId('bob', await clientId(bob.page)), 2, 'each applied once')
+  assert.deepEqual([...(await alerts(alice.page)), ...(await alerts(bob.page))], [])
+})
+
+test('a page closed offline with an unsent message: the next page adopts its outbox and it lands once', { skip, timeout: 60_000 }, async () => {
+  const { alice, bob } = people
+  const before = await clientId(bob.page)
+  await bob.context.setOffline(true)
+  await eventually(async () => assert.equal(await connection(bob.page), 'offline'), 'bob\'s page to say offline')
+  await bob.page.getByLabel('Message', { exact: true }).fill('written before the reload')
+  await bob.page.getByRole('button', { name: 'Send' }).click()
+  await eventually(async () => assert.equal(await unsent(bob.page), 1), 'the message persisted in the outbox')
+  // The page cannot load offline (the Worker serves it): it closes while offline, and the next
+  // one opens once the network is back.
+  await bob.page.close()
+  await bob.context.setOffline(false)
+  bob.page = await bob.context.newPage()
+  await bob.page.goto(`${server.url}/#/c/${channelId}`)
+  await bob.page.getByTestId('me').filter({ hasText: 'bob' }).waitFor() // still signed in
+  await eventually(async () => assert.equal(await clientId(bob.page), before), 'the new page to adopt the outbox')
+  const expected = ['hello bob', 'offline one', 'offline two', 'written before the reload']
+  await eventually(async () => assert.deepEqual(await messageTexts(alice.page), expected), 'alice to see the replayed message')
+  await eventually(async () => assert.deepEqual(await messageTexts(bob.page), expected), 'bob to see it synced')
+  await eventually(async () => assert.equal(await unsent(bob.page), 0), 'bob\'s outbox to empty')
+  assert.equal(await lastMutationId('bob', before), 3, 'applied once')
+})
+
+test('a non-member sees nothing of the channel, and a message from them is refused with FORBIDDEN', { skip, timeout: 60_000 }, async () => {
+  const { alice } = people
+  const carol = await person('carol')
+  await eventually(async () => assert.equal(await connection(carol.page), 'online'), 'carol online')
+  await carol.page.getByText('No channels yet.').waitFor()
+  await carol.page.goto(`${server.url}/#/c/${channelId}`)
+  await carol.page.getByText('(not one of your channels)').waitFor()
+  await carol.page.getByText('No messages.').waitFor()
+  assert.deepEqual(await messageTexts(carol.page), [])
+  assert.deepEqual(await memberNames(carol.page), [])
+
+  await carol.page.getByLabel('Message', { exact: true }).fill('let me in')
+  await carol.page.getByRole('button', { name: 'Send' }).click()
+  await eventually(async () => assert.match((await alerts(carol.page)).join('\n'), /FORBIDDEN/), 'the refusal shown')
+  await eventually(async () => assert.deepEqual(await messageTexts(carol.page), []), 'the optimistic message rolled back')
+  assert.deepEqual(await channelNames(carol.page), [])
+  await new Promise((r) => setTimeout(r, 300))
+  assert.ok(!(await messageTexts(alice.page)).includes('let me in'))
+})
+
+test('name and topic edited at once by two members (one offline) both survive', { skip, timeout: 60_000 }, async () => {
+  const { alice, bob } = people
+  await bob.context.setOffline(true)
+  await eventually(async () => assert.equal(await connection(bob.page), 'offline'), 'bob\'s page to say offline')
+  await bob.page.getByRole('button', { name: 'Edit' }).click()
+  await bob.page.getByLabel('Topic', { exact: true }).fill('weekly plans')
+  await bob.page.getByRole('button', { name: 'Save' }).click()
+  await eventually(async () => assert.equal(await bob.page.getByTestId('channel-topic').innerText(), 'weekly plans'), 'bob\'s topic shown at once')
+
+  await alice.page.getByRole('button', { name: 'Edit' }).click()
+  await alice.page.getByLabel('Channel name', { exact: true }).fill('team')
+  await alice.page.getByRole('button', { name: 'Save' }).click()
+  await eventually(async () => assert.deepEqual(await channelNames(alice.page), ['# team']), 'the new name on alice\'s page')
+
+  await bob.context.setOffline(false)
+  for (const page of [alice.page, bob.page]) {
+    await eventually(async () => {
+      assert.deepEqual(await channelNames(page), ['# team'])
+      assert.equal(await page.getByTestId('channel-topic').innerText(), 'weekly plans')
+    }, 'both edits on both pages')
+  }
+})
+
+test('removing bob takes the channel and its messages off his page', { skip, timeout: 60_000 }, async () => {
+  const { alice, bob } = people
+  await alice.page.getByRole('button', { name: 'Remove bob' }).click()
+  await eventually(async () => assert.deepEqual(await memberNames(alice.page), ['alice']), 'bob gone from alice\'s members')
+  await eventually(async () => assert.deepEqual(await channelNames(bob.page), []), 'the channel gone from bob\'s list')
+  await eventually(async () => assert.deepEqual(await messageTexts(bob.page), []), 'the messages gone from bob\'s page')
+  for (const { page, problems } of Object.values(people)) {
+    if (page.isClosed()) continue
+    assert.deepEqual(problems, [])
+  }
+  assert.deepEqual(await alerts(alice.page), [])
+  assert.deepEqual(await alerts(bob.page), [])
+})
