@@ -135,6 +135,8 @@ public final class ChatApp {
     public static App app() {
         return App.builder()
                 .requireReadPolicies()
+                // A shard named "user:<id>" is that user's private space; every other shard is shared.
+                .shardAccess((auth, shard) -> !shard.startsWith("user:") || shard.equals("user:" + auth.userId()))
                 .table(CHANNELS)
                 .table(CHANNEL_MEMBERS)
                 .table(MESSAGES)
