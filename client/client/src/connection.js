@@ -47,6 +47,7 @@ export class ShardConnection {
 
   /** Reconnect now instead of waiting for the backoff (the browser came online). */
   reconnectNow() {
+    this.attempt = 0 // attempts made offline say nothing of the network now
     if (!this.timer) return
     clearTimeout(this.timer)
     this.timer = null
@@ -113,11 +114,17 @@ export class ShardConnection {
     clearInterval(this.heartbeat)
     clearTimeout(this.pushTimer)
     this.pushTimer = null
-    if (this.stopped) return
-    if (code === 4003) return this.fail(new ShoalError('FORBIDDEN', `this user may not use shard "${this.shard}".`))
-    if (code === 4002) return this.fail(new ShoalError('PROTOCOL_VERSION', 'the server refused protocol version 1.'))
-    // An expired token is refreshed at once (connect() asks getToken() again).
-    this.retry(code === 4001 && this.attempt === 0 ? 0 : undefined)
+    if (this.stopped) {
+      // nothing more to do
+    } else if (code === 4003) {
+      this.fail(new ShoalError('FORBIDDEN', `this user may not use shard "${this.shard}".`))
+    } else if (code === 4002) {
+      this.fail(new ShoalError('PROTOCOL_VERSION', 'the server refused protocol version 1.'))
+    } else {
+      // An expired token is refreshed at once (connect() asks getToken() again).
+      this.retry(code === 4001 && this.attempt === 0 ? 0 : undefined)
+    }
+    this.client.updateStatus()
   }
 
   retry(delay) {
@@ -229,6 +236,7 @@ export class ShardConnection {
     }
     for (const sub of this.subs.values()) this.sendSubscribe(sub)
     this.flushPush()
+    c.updateStatus()
   }
 
   applyPoke(parts, end) {

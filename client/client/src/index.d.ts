@@ -49,13 +49,47 @@ export interface Locks {
   tryAcquire(name: string): Promise<null | (() => void)>
 }
 
+/**
+ * A handler whose event parameter is checked both ways (as TypeScript does for methods), so that
+ * the DOM's WebSocket (`(this: WebSocket, ev: MessageEvent) => any`) and the `ws` package's fit
+ * under `strict` without a cast.
+ */
+type EventHandler<E> = { bivarianceHack(event: E): unknown }['bivarianceHack']
+
+/** What the client needs of a WebSocket: the DOM's and the `ws` package's both fit. */
 export interface WebSocketLike {
   readonly readyState: number
   send(data: string): void
   close(code?: number, reason?: string): void
-  onmessage: ((event: { data: unknown }) => void) | null
-  onclose: ((event: { code: number }) => void) | null
-  onerror: ((event: unknown) => void) | null
+  onmessage: EventHandler<{ data: unknown }> | null
+  onclose: EventHandler<{ code: number }> | null
+  onerror: EventHandler<unknown> | null
+}
+
+/**
+ * "online": the server said `connected` on the socket. "connecting": a socket is opening or waits
+ * for its next attempt. "offline": the browser says it is offline, the client is closed, or (for a
+ * shard) the server refused it for good (close 4003 or 4002).
+ */
+export type ConnectionStatus = 'online' | 'connecting' | 'offline'
+
+export interface ShardStatus {
+  readonly status: ConnectionStatus
+  /** This shard's mutations in the outbox that the server has not applied yet. */
+  readonly pending: number
+}
+
+/** A snapshot: a new (frozen) object on each change, the same one meanwhile. */
+export interface SyncStatus extends ShardStatus {
+  /**
+   * "offline" if the browser or the client is; else "online" if every shard in use is online;
+   * else "connecting" (also before the first socket connects).
+   */
+  readonly status: ConnectionStatus
+  /** Mutations in the outbox, all shards, that the server has not applied yet (they survive a reload). */
+  readonly pending: number
+  /** Each shard this client has opened (a subscription, a mutation, or an adopted outbox's pending ones). */
+  readonly shards: Readonly<Record<string, ShardStatus>>
 }
 
 export interface ShoalClientOptions {
@@ -97,6 +131,17 @@ export declare class ShoalClient {
   /** This client's id; defined once `ready` resolves. */
   readonly clientId: string | undefined
   readonly userId: string | undefined
+  /** The client's connection status; `syncStatus.status`. */
+  readonly status: ConnectionStatus
+  /** Unconfirmed mutations in the outbox, all shards; `syncStatus.pending`. */
+  readonly pendingCount: number
+  /** The current status of the client and of each shard; a new object on each change (fit for useSyncExternalStore). */
+  readonly syncStatus: SyncStatus
+  /**
+   * Calls `listener` with the new `syncStatus` whenever the status or the pending count of the
+   * client or of a shard changes, and once when `ready` resolves. Returns `unsubscribe`.
+   */
+  onStatus(listener: (status: SyncStatus) => void): () => void
   subscribeShape(
     shape: string,
     args: Record<string, unknown>,

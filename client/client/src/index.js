@@ -51,13 +51,29 @@ export class ShoalClient {
     this.closed = false
     this.userId = undefined
     this.outbox = undefined
+    // What the browser says of its network (navigator.onLine, then the online/offline events);
+    // always true where there is no such thing (Node).
+    this.browserOnline = globalThis.navigator?.onLine !== false
+    this.statusListeners = new Set()
+    /** The current SyncStatus: a new frozen object on each change, the same one meanwhile. */
+    this.syncStatus = this.statusNow()
     /** Resolves once the outbox is chosen; every call waits for it. */
     this.ready = this.start({ userId, storage, locks, outboxMax })
     this.ready.catch((err) => err?.code !== 'CLOSED' && this.reportError(err))
+    // A socket whose network is gone can look open until the heartbeat gives up on it (Chromium's
+    // offline mode does not close it): leave the sockets at once, and come back at once.
     this.onOnline = () => {
+      this.browserOnline = true
       for (const conn of this.connections.values()) conn.reconnectNow()
+      this.updateStatus()
+    }
+    this.onOffline = () => {
+      this.browserOnline = false
+      for (const conn of this.connections.values()) conn.drop('browser offline')
+      this.updateStatus()
     }
     globalThis.addEventListener?.('online', this.onOnline)
+    globalThis.addEventListener?.('offline', this.onOffline)
   }
 
   async start({ userId, storage, locks, outboxMax }) {
@@ -68,15 +84,76 @@ export class ShoalClient {
       throw new ShoalError('CLOSED', 'the client was closed before it started.')
     }
     this.outbox = outbox
+    outbox.onChange = () => this.updateStatus()
     // An adopted outbox replays its pending mutations without waiting for a call.
     for (const [shard, s] of Object.entries(outbox.record.shards)) {
       if (s.pending.length) this.connection(shard).open()
     }
+    // Listeners hear once that the outbox is chosen: an adopted one's pending count is known now.
+    this.updateStatus(true)
   }
 
   /** The id of this client's outbox; known once `ready` resolves. */
   get clientId() {
     return this.outbox?.clientId
+  }
+
+  /** "online" | "connecting" | "offline": see statusNow(). */
+  get status() {
+    return this.syncStatus.status
+  }
+
+  /** Mutations in the outbox that the server has not applied yet (every shard). */
+  get pendingCount() {
+    return this.syncStatus.pending
+  }
+
+  /**
+   * Calls `listener(syncStatus)` whenever the connection status or the pending count of the
+   * client or of one of its shards changes, and once when `ready` resolves.
+   * @returns {() => void} unsubscribe
+   */
+  onStatus(listener) {
+    const entry = { listener } // the same listener twice is two subscriptions
+    this.statusListeners.add(entry)
+    return () => void this.statusListeners.delete(entry)
+  }
+
+  /**
+   * A shard is "online" once the server said `connected` on its socket, "connecting" while a
+   * socket opens or waits for its next attempt, "offline" while the browser says it is offline,
+   * after the client closed, or for good after a final refusal (4003, 4002). The client is
+   * "offline" if the browser or the client is; else "online" if every shard still in use is;
+   * else "connecting" (also before its first socket).
+   */
+  statusNow() {
+    const outboxShards = this.outbox?.record.shards ?? {}
+    const shards = {}
+    let live = 0
+    let online = 0
+    for (const [key, conn] of this.connections) {
+      const status = conn.stopped || this.closed || !this.browserOnline ? 'offline' : conn.connected ? 'online' : 'connecting'
+      shards[key] = Object.freeze({ status, pending: outboxShards[key]?.pending.length ?? 0 })
+      if (!conn.stopped) (live++, status === 'online' && online++)
+    }
+    const status =
+      this.closed || !this.browserOnline || (this.connections.size > 0 && live === 0) ? 'offline' : live > 0 && online === live ? 'online' : 'connecting'
+    const pending = Object.values(outboxShards).reduce((n, s) => n + s.pending.length, 0)
+    return Object.freeze({ status, pending, shards: Object.freeze(shards) })
+  }
+
+  /** Recomputes the status; tells the listeners if it changed (or if `force`). */
+  updateStatus(force = false) {
+    const next = this.statusNow()
+    if (!force && sameStatus(next, this.syncStatus)) return
+    this.syncStatus = next
+    for (const { listener } of [...this.statusListeners]) {
+      try {
+        listener(next)
+      } catch (err) {
+        this.reportError(err)
+      }
+    }
   }
 
   /**
@@ -120,7 +197,9 @@ export class ShoalClient {
     if (this.closed) return
     this.closed = true
     globalThis.removeEventListener?.('online', this.onOnline)
+    globalThis.removeEventListener?.('offline', this.onOffline)
     for (const conn of this.connections.values()) conn.stop()
+    this.updateStatus()
     try {
       await this.ready
     } catch {
@@ -131,7 +210,10 @@ export class ShoalClient {
 
   connection(shard) {
     let conn = this.connections.get(shard)
-    if (!conn) this.connections.set(shard, (conn = new ShardConnection(this, shard)))
+    if (!conn) {
+      this.connections.set(shard, (conn = new ShardConnection(this, shard)))
+      this.updateStatus()
+    }
     return conn
   }
 
@@ -156,6 +238,13 @@ export class ShoalClient {
     if (this.onWarning) this.onWarning(message)
     else console.warn(`[shoal] ${message}`)
   }
+}
+
+function sameStatus(a, b) {
+  if (a.status !== b.status || a.pending !== b.pending) return false
+  const keys = Object.keys(a.shards)
+  if (keys.length !== Object.keys(b.shards).length) return false
+  return keys.every((k) => b.shards[k] && a.shards[k].status === b.shards[k].status && a.shards[k].pending === b.shards[k].pending)
 }
 
 /** The `sub` claim of a JWT, without verifying it (the server does that); undefined if not a JWT. */

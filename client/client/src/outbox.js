@@ -49,6 +49,8 @@ export class Outbox {
     this.release = release
     this.outboxMax = outboxMax
     this.saving = Promise.resolve()
+    /** Called after the set of pending mutations changed (the client recounts them). */
+    this.onChange = () => {}
   }
 
   get clientId() {
@@ -75,6 +77,7 @@ export class Outbox {
     const s = this.shard(shard)
     const mutation = { id: s.nextId++, name, args }
     s.pending.push(mutation)
+    this.onChange()
     return mutation
   }
 
@@ -85,6 +88,7 @@ export class Outbox {
     if (at < 0) return
     s.pending.splice(at, 1)
     this.renumber(shard, mutation.id)
+    this.onChange()
   }
 
   /**
@@ -96,6 +100,7 @@ export class Outbox {
     if (upTo > s.confirmed) s.confirmed = upTo
     const done = []
     while (s.pending.length && s.pending[0].id <= upTo) done.push(s.pending.shift())
+    if (done.length) this.onChange()
     return done
   }
 

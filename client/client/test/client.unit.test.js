@@ -308,3 +308,192 @@ test('a refused subscription reports its code to its own onError', async () => {
   assert.match(e.message, /subscription nope: UNKNOWN_SHAPE: no shape "nope"\. No shape of this name/)
   await client.close()
 })
+
+/** Records each status the client reports, as `status/pending`, plus one shard's. */
+function watchStatus(client, shard = '__root__') {
+  const seen = []
+  const unsubscribe = client.onStatus((s) => seen.push(`${s.status}/${s.pending} ${shard}:${s.shards[shard] ? `${s.shards[shard].status}/${s.shards[shard].pending}` : '-'}`))
+  return { seen, unsubscribe, last: () => seen.at(-1) }
+}
+
+test('status and pending count: per client and per shard, reported on each change', async () => {
+  const n = server.sockets.length
+  const { client, errors } = makeClient()
+  assert.equal(client.status, 'connecting', 'no socket yet')
+  assert.equal(client.pendingCount, 0)
+  const { seen, unsubscribe, last } = watchStatus(client, 'team:1')
+  client.subscribeShape('messagesByChannel', { channelId: 'c1' }, () => {}, { shard: 'team:1' })
+  await client.ready
+  const s = await server.socket(n)
+  assert.equal(client.syncStatus.shards['team:1'].status, 'connecting')
+  s.send({ type: 'connected', shard: 'team:1', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  await s.next('subscribe')
+  assert.equal(client.status, 'online')
+  assert.equal(last(), 'online/0 team:1:online/0')
+
+  // A snapshot stays the same object until something changes (fit for useSyncExternalStore).
+  const snapshot = client.syncStatus
+  assert.ok(Object.isFrozen(snapshot))
+  assert.equal(client.syncStatus, snapshot)
+
+  const a = client.mutate('sendMessage', { id: 'm1' }, { shard: 'team:1' })
+  const b = client.mutate('sendMessage', { id: 'm2' }, { shard: 'team:1' })
+  await tick()
+  assert.equal(client.pendingCount, 2)
+  assert.deepEqual(client.syncStatus.shards['team:1'], { status: 'online', pending: 2 })
+  assert.notEqual(client.syncStatus, snapshot)
+  await s.next('push')
+  s.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }] })
+  await tick()
+  assert.equal(client.pendingCount, 1, 'applied: it left the outbox')
+  // m2 was pushed with m1, or just after it.
+  s.send({ type: 'pushResult', results: [{ id: 2, status: 'error', code: 'CONFLICT', message: 'no' }] })
+  await assert.rejects(b, (e) => e.code === 'CONFLICT')
+  assert.equal(client.pendingCount, 0, 'refused: it left the outbox too')
+  s.send({ type: 'poke', pokeId: 'p', parts: [], seq: 1, epoch: 'e1', lastMutationId: 2 })
+  await a
+
+  // The socket drops: connecting until the next one is connected; then online again.
+  s.ws.terminate()
+  await tick()
+  assert.equal(client.status, 'connecting')
+  const s2 = await server.socket(n + 1)
+  s2.send({ type: 'connected', shard: 'team:1', epoch: 'e1', seq: 1, lastMutationId: 2 })
+  await s2.next('subscribe')
+  assert.equal(client.status, 'online')
+  assert.deepEqual(
+    seen.filter((x, i) => x !== seen[i - 1]),
+    [
+      'connecting/0 team:1:-', // ready: the outbox is chosen
+      'connecting/0 team:1:connecting/0', // the shard opened
+      'online/0 team:1:online/0',
+      'online/1 team:1:online/1',
+      'online/2 team:1:online/2',
+      'online/1 team:1:online/1', // m1 applied
+      'online/0 team:1:online/0', // m2 refused
+      'connecting/0 team:1:connecting/0',
+      'online/0 team:1:online/0',
+    ],
+  )
+
+  // A second shard: the client is online only when every shard in use is.
+  client.subscribeShape('membersByChannel', {}, () => {})
+  const root = await server.socket(n + 2)
+  assert.equal(client.status, 'connecting')
+  assert.equal(client.syncStatus.shards['team:1'].status, 'online')
+  root.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  await root.next('subscribe')
+  assert.equal(client.status, 'online')
+
+  // A shard refused for good is offline, and no longer holds the client back.
+  client.subscribeShape('x', {}, () => {}, { shard: 'secret', onError: () => {} })
+  const secret = await server.socket(n + 3)
+  secret.close(4003)
+  await tick(50)
+  assert.equal(client.syncStatus.shards.secret.status, 'offline')
+  assert.equal(client.status, 'online')
+  assert.ok(errors.some((e) => e.code === 'FORBIDDEN'))
+
+  const count = seen.length
+  unsubscribe()
+  await client.close()
+  assert.equal(client.status, 'offline')
+  assert.equal(seen.length, count, 'an unsubscribed listener hears nothing')
+})
+
+test('an adopted outbox counts its pending mutations once ready; a throwing listener is reported', async () => {
+  const storage = memoryStorage()
+  const { client: first } = makeClient({ storage, baseUrl: 'http://127.0.0.1:9' })
+  first.mutate('sendMessage', { id: 'm1' }).catch(() => {})
+  first.mutate('sendMessage', { id: 'm2' }, { shard: 'team:1' }).catch(() => {})
+  await first.ready
+  await tick()
+  assert.equal(first.pendingCount, 2)
+  await first.close()
+  assert.equal(first.pendingCount, 2, 'still in the outbox after close')
+
+  const { client, errors } = makeClient({ storage, baseUrl: 'http://127.0.0.1:9' })
+  assert.equal(client.pendingCount, 0, 'not known before ready')
+  const heard = []
+  client.onStatus(() => {
+    throw new Error('listener broke')
+  })
+  client.onStatus((s) => heard.push(s.pending))
+  await client.ready
+  assert.equal(client.clientId, first.clientId)
+  assert.equal(client.pendingCount, 2)
+  assert.deepEqual(Object.fromEntries(Object.entries(client.syncStatus.shards).map(([k, v]) => [k, v.pending])), { __root__: 1, 'team:1': 1 })
+  assert.ok(heard.includes(2))
+  assert.ok(errors.some((e) => e.message === 'listener broke'))
+  await client.close()
+})
+
+test('the browser\'s offline event drops the sockets at once; online reconnects at once', async () => {
+  // A browser's window, in Node: the client listens on globalThis.
+  const target = new EventTarget()
+  globalThis.addEventListener = target.addEventListener.bind(target)
+  globalThis.removeEventListener = target.removeEventListener.bind(target)
+  try {
+    const n = server.sockets.length
+    // Backoff of a minute: only the online event can bring the socket back within the test.
+    const { client } = makeClient({ reconnectMinMs: 60_000, reconnectMaxMs: 60_000 })
+    const { seen } = watchStatus(client)
+    const changes = []
+    client.subscribeShape('messagesByChannel', { channelId: 'c1' }, (c) => changes.push(c))
+    const s = await server.socket(n)
+    s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 4, lastMutationId: 0 })
+    const { id } = await s.next('subscribe')
+    s.send({ type: 'poke', pokeId: 'p1', parts: [{ sub: id, reset: true, rows: [] }], seq: 4, epoch: 'e1', lastMutationId: 0 })
+    await tick()
+    assert.equal(client.status, 'online')
+
+    // Chromium's offline mode leaves an open socket open: the client must leave it itself.
+    target.dispatchEvent(new Event('offline'))
+    assert.equal(client.status, 'offline')
+    assert.equal(client.syncStatus.shards.__root__.status, 'offline')
+    const closed = new Promise((resolve) => s.ws.once('close', resolve))
+    assert.equal(await closed, 4000, 'the server sees the socket closed')
+
+    const sent = client.mutate('sendMessage', { id: 'm1' })
+    await tick(50)
+    assert.equal(client.pendingCount, 1)
+    assert.equal(client.status, 'offline')
+    assert.equal(server.sockets.length, n + 1, 'no new socket while the backoff runs')
+
+    target.dispatchEvent(new Event('online'))
+    assert.equal(client.status, 'connecting')
+    const s2 = await server.socket(n + 1)
+    s2.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 4, lastMutationId: 0 })
+    const resub = await s2.next('subscribe')
+    assert.deepEqual(resub.since, { seq: 4, epoch: 'e1' }, 'resumes from its cursor')
+    assert.deepEqual((await s2.next('push')).mutations.map((m) => m.args.id), ['m1'])
+    assert.equal(client.status, 'online')
+    s2.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }] })
+    s2.send({ type: 'poke', pokeId: 'p2', parts: [], seq: 5, epoch: 'e1', lastMutationId: 1 })
+    await sent
+    assert.equal(client.pendingCount, 0)
+    assert.deepEqual(
+      seen.map((x) => x.split(' ')[0]).filter((x, i, all) => x !== all[i - 1]),
+      ['connecting/0', 'online/0', 'offline/0', 'offline/1', 'connecting/1', 'online/1', 'online/0'],
+    )
+    await client.close()
+    assert.equal(target.dispatchEvent(new Event('online')), true)
+    assert.equal(server.sockets.length, n + 2, 'a closed client stopped listening')
+  } finally {
+    delete globalThis.addEventListener
+    delete globalThis.removeEventListener
+  }
+})
+
+test('a client starting while the browser is offline says offline', async () => {
+  const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator')
+  Object.defineProperty(globalThis, 'navigator', { value: { onLine: false }, configurable: true, writable: true })
+  try {
+    const { client } = makeClient()
+    assert.equal(client.status, 'offline')
+    await client.close()
+  } finally {
+    if (saved) Object.defineProperty(globalThis, 'navigator', saved)
+    else delete globalThis.navigator
+  }
+})
