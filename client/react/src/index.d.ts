@@ -1,4 +1,4 @@
-import type { ShoalClient, ShoalError } from '@shoal/client'
+import type { ShoalClient, ShoalError, SyncStatus } from '@shoal/client'
 import type { MutatorHandle } from '@shoal/db'
 import type { Collection } from '@tanstack/db'
 import type { ReactNode, ReactElement } from 'react'
@@ -33,3 +33,6 @@ export declare function useMutator<A>(handle: MutatorHandle<A>): {
   pending: boolean
   error: ShoalError | Error | null
 }
+
+/** The client's `syncStatus`, live: `{ status: "online" | "connecting" | "offline", pending, shards }`. */
+export declare function useSyncStatus(): SyncStatus

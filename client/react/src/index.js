@@ -3,7 +3,7 @@
 import { createCollection } from '@tanstack/db'
 import { useLiveQuery } from '@tanstack/react-db'
 import { shoalCollectionOptions } from '@shoal/db'
-import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react'
+import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 
 const ShoalContext = createContext(null)
 
@@ -66,4 +66,14 @@ export function useMutator(handle) {
     [handle],
   )
   return { mutate, pending: state.pending > 0, error: state.error }
+}
+
+/**
+ * The client's `syncStatus`, live: `{ status, pending, shards }`, where `status` is "online",
+ * "connecting" or "offline" and `pending` counts the mutations the server has not applied yet.
+ */
+export function useSyncStatus() {
+  const client = useShoalClient()
+  const subscribe = useCallback((onChange) => client.onStatus(onChange), [client])
+  return useSyncExternalStore(subscribe, () => client.syncStatus)
 }

@@ -8,7 +8,7 @@ import TestRenderer, { act } from 'react-test-renderer'
 import { WebSocket } from 'ws'
 import { ShoalClient, memoryStorage } from '@shoal/client'
 import { bindMutators } from '@shoal/db'
-import { ShoalProvider, shapeCollection, useMutator, useShape } from '../src/index.js'
+import { ShoalProvider, shapeCollection, useMutator, useShape, useSyncStatus } from '../src/index.js'
 import { startFakeServer } from '../../client/test/fake-server.js'
 
 globalThis.IS_REACT_ACT_ENVIRONMENT = true
@@ -61,6 +61,36 @@ test('useShape renders the shape\'s rows; useMutator tracks pending and error', 
   await assert.rejects(done)
   assert.equal(seen.send.error.code, 'FORBIDDEN')
   assert.deepEqual(seen.texts, ['hello'])
+  await act(async () => renderer.unmount())
+  await client.close()
+})
+
+test('useSyncStatus renders the connection status and the pending count', async () => {
+  const n = server.sockets.length
+  const client = new ShoalClient({ baseUrl: server.url, WebSocket, userId: 'alice', storage: memoryStorage(), onError: () => {} })
+  opened.push(client)
+  const renders = []
+  function Status() {
+    const { status, pending } = useSyncStatus()
+    renders.push(`${status}/${pending}`)
+    return null
+  }
+  let renderer
+  await act(async () => {
+    renderer = TestRenderer.create(createElement(ShoalProvider, { client }, createElement(Status)))
+  })
+  assert.equal(renders.at(-1), 'connecting/0')
+  let done
+  await act(async () => void (done = client.mutate('sendMessage', { id: 'm1' })))
+  const s = await server.socket(n)
+  await until(() => renders.at(-1) === 'connecting/1')
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  await until(() => renders.at(-1) === 'online/1')
+  await s.next('push')
+  s.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }] })
+  s.send({ type: 'poke', pokeId: 'p', parts: [], seq: 1, epoch: 'e1', lastMutationId: 1 })
+  await until(() => renders.at(-1) === 'online/0')
+  await done
   await act(async () => renderer.unmount())
   await client.close()
 })

@@ -4,7 +4,7 @@ import { ShoalClient, ShoalError, memoryStorage, type ShapeChange } from '@shoal
 import { fileStorage } from '@shoal/client/node'
 import { createCollection } from '@tanstack/db'
 import { bindMutators, shoalCollectionOptions } from '@shoal/db'
-import { ShoalProvider, shapeCollection, useMutator, useShape } from '@shoal/react'
+import { ShoalProvider, shapeCollection, useMutator, useShape, useSyncStatus } from '@shoal/react'
 import { createElement } from 'react'
 
 type Message = { id: string; channelId: string; authorId: string; text: string; createdAt: number }
@@ -36,4 +36,13 @@ export function Chat() {
   void mutate({ id: 'm2', channelId: 'c1', text: 'x' })
   return createElement('p', null, isLoading || pending ? '…' : error ? error.message : texts.join(','))
 }
-export const app = createElement(ShoalProvider, { client }, createElement(Chat))
+export function StatusLine() {
+  const { status, pending } = useSyncStatus()
+  const state: 'online' | 'connecting' | 'offline' = status
+  return createElement('span', { 'data-state': state }, pending === 0 ? 'all saved' : `${pending} unsent`)
+}
+
+// The DOM's WebSocket, without a cast.
+export const withDomSocket = new ShoalClient({ baseUrl: 'http://127.0.0.1:8787', WebSocket })
+
+export const app = createElement(ShoalProvider, { client }, createElement(Chat), createElement(StatusLine))
