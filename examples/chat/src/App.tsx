@@ -3,10 +3,10 @@
 // useMutator, with an optimistic client twin (session.ts).
 
 import { ShoalError } from '@shoal/client'
-import { ShoalProvider, useMutator } from '@shoal/react'
+import { ShoalProvider, useMutator, useSyncStatus } from '@shoal/react'
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent } from 'react'
 import { devSignIn, saveAuth, tokenSignIn, type Auth } from './auth'
-import { Session, connectionOf, useRows, type RowOf } from './session'
+import { Session, useRows, type RowOf } from './session'
 
 export function App({ initial }: { initial: Session | null }) {
   const [session, setSession] = useState(initial)
@@ -132,19 +132,22 @@ function Chat({ session, onSignOut }: { session: Session; onSignOut: () => void 
 }
 
 function Header({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
-  const status = useSyncExternalStore(session.status.subscribe, session.status.get)
-  const connection = connectionOf(status)
+  // "online" | "connecting" | "offline", and the writes the server has not applied yet (they
+  // survive a reload: the next page adopts the outbox). The client id is known once the outbox is
+  // chosen, which the status reports too.
+  const { status: connection, pending: unsent } = useSyncStatus()
+  const clientId = session.client.clientId
   return (
     <header>
       <h1>Shoal chat</h1>
       <span>
         Signed in as <strong data-testid="me">{session.user}</strong>
       </span>
-      <span role="status" className="status" data-state={connection} title={status.clientId ? `client ${status.clientId}` : undefined}>
+      <span role="status" className="status" data-state={connection} title={clientId ? `client ${clientId}` : undefined}>
         {connection}
       </span>
-      <span data-testid="unsent" data-count={status.unsent}>
-        {status.unsent === 0 ? 'all saved' : `${status.unsent} unsent`}
+      <span data-testid="unsent" data-count={unsent}>
+        {unsent === 0 ? 'all saved' : `${unsent} unsent`}
       </span>
       <button onClick={onSignOut}>Sign out</button>
     </header>

@@ -1,8 +1,9 @@
 // One signed-in user's session: a ShoalClient over the page's origin, the app's mutators bound
-// with their optimistic client twins, and the small state the header shows (connection, unsent
-// writes, errors). Typed from shoal.gen.ts, which codegen writes from the Java app.
+// with their optimistic client twins, and the errors nobody awaits. (The header's connection
+// state and unsent count come from the client itself: useSyncStatus in App.tsx.) Typed from
+// shoal.gen.ts, which codegen writes from the Java app.
 
-import { ShoalClient, ShoalError, indexedDBStorage, type OutboxRecord, type OutboxStorage, type ShoalClientOptions } from '@shoal/client'
+import { ShoalClient, ShoalError } from '@shoal/client'
 import { bindMutators, type MutatorHandle } from '@shoal/db'
 import { shapeCollection, useShape } from '@shoal/react'
 import { currentToken, type Auth } from './auth'
@@ -42,23 +43,6 @@ export class Store<T> {
   }
 }
 
-export interface Status {
-  /** navigator.onLine, kept current by the online/offline events. */
-  browserOnline: boolean
-  /** Sockets to the Worker that are open now. */
-  openSockets: number
-  /** Mutations in the outbox that the server has not confirmed (they survive a reload). */
-  unsent: number
-  clientId: string | undefined
-}
-
-export type Connection = 'online' | 'connecting' | 'offline'
-
-export function connectionOf(s: Status): Connection {
-  if (!s.browserOnline) return 'offline'
-  return s.openSockets > 0 ? 'online' : 'connecting'
-}
-
 export interface Problem {
   id: number
   error: Error
@@ -68,59 +52,19 @@ export class Session {
   readonly user: string
   readonly client: ShoalClient
   readonly m: Handles
-  readonly status: Store<Status>
   readonly problems = new Store<Problem[]>([])
-  private sockets = new Set<WebSocket>()
   private problemCount = 0
-  private listed: { clientId: string; unsent: number }[] = []
-  private stop: () => void
 
   constructor(auth: Auth) {
     this.user = auth.user
-    this.status = new Store<Status>({ browserOnline: navigator.onLine, openSockets: 0, unsent: 0, clientId: undefined })
-    const session = this
-
-    // The client's sockets, watched so the header can say whether it is connected. When the
-    // browser says it went offline, they are closed at once: a socket whose network is gone can
-    // look open until the heartbeat gives up on it, and meanwhile writes would go nowhere. The
-    // client reconnects by itself (at once on the browser's `online` event).
-    class WatchedWebSocket extends WebSocket {
-      constructor(url: string | URL, protocols?: string | string[]) {
-        super(url, protocols)
-        session.sockets.add(this)
-        this.addEventListener('open', () => session.countSockets())
-        this.addEventListener('close', () => {
-          session.sockets.delete(this)
-          session.countSockets()
-        })
-      }
-    }
-    const onOnline = () => this.patch({ browserOnline: true })
-    const onOffline = () => {
-      this.patch({ browserOnline: false })
-      for (const ws of this.sockets) ws.close(4000, 'browser offline')
-    }
-    addEventListener('online', onOnline)
-    addEventListener('offline', onOffline)
-    this.stop = () => {
-      removeEventListener('online', onOnline)
-      removeEventListener('offline', onOffline)
-    }
-
+    // The client says whether it is connected and how many writes are unsent (client.syncStatus,
+    // useSyncStatus), closes its sockets when the browser goes offline and reconnects when it is
+    // back; it runs with the browser's WebSocket and an IndexedDB outbox by default.
     this.client = new ShoalClient({
       baseUrl: location.origin,
       getToken: () => currentToken(auth),
-      // The cast: the DOM's WebSocket (handlers typed with MessageEvent, CloseEvent) is what the
-      // client runs with by default, but @shoal/client's WebSocketLike types its handlers narrower.
-      WebSocket: WatchedWebSocket as unknown as ShoalClientOptions['WebSocket'],
-      storage: this.countingStorage(indexedDBStorage()),
       onError: (e) => this.report(e),
     })
-    this.client.ready.then(() => {
-      const clientId = this.client.clientId
-      const adopted = this.listed.find((r) => r.clientId === clientId)
-      this.patch({ clientId, ...(adopted ? { unsent: adopted.unsent } : {}) })
-    }, () => {})
 
     const client = this.client
     const me = auth.user
@@ -172,36 +116,6 @@ export class Session {
   }
 
   async close() {
-    this.stop()
     await this.client.close()
-  }
-
-  private patch(change: Partial<Status>) {
-    this.status.set({ ...this.status.get(), ...change })
-  }
-
-  private countSockets() {
-    let open = 0
-    for (const ws of this.sockets) if (ws.readyState === WebSocket.OPEN) open++
-    this.patch({ openSockets: open })
-  }
-
-  /** The outbox storage, watched: each write of this client's outbox says how many are unsent. */
-  private countingStorage(storage: OutboxStorage): OutboxStorage {
-    const unsent = (r: OutboxRecord) => Object.values(r.shards).reduce((n, s) => n + s.pending.length, 0)
-    return {
-      list: async () => {
-        const records = await storage.list()
-        // The outbox the client adopts is one of these: counted once `ready` names it.
-        this.listed = records.map((r) => ({ clientId: r.clientId, unsent: unsent(r) }))
-        return records
-      },
-      put: async (record) => {
-        await storage.put(record)
-        // Only this client writes through this storage, and only its own record.
-        this.patch({ unsent: unsent(record) })
-      },
-      delete: (clientId) => storage.delete(clientId),
-    }
   }
 }
