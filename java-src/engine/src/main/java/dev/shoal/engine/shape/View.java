@@ -36,11 +36,15 @@ public final class View {
     private final Map<String, Set<Subscription>> byIdentity = new LinkedHashMap<>();
     /** Every table the predicate reads: a commit that touches none of them cannot change this view. */
     private final Set<String> tablesRead = new LinkedHashSet<>();
+    /** The tables read through {@code exists}, which may include the view's own table. */
+    private final Set<String> relationTables = new LinkedHashSet<>();
     /** The view's statements, built on first use; parameters hold {@link Slot}s bound per call. */
     private String hydrateSql;
     private List<Object> hydrateParams;
-    private String diffSql;
-    private List<Object> diffParams;
+    /** [0]: no related table changed in the range; [1]: the general statement. */
+    private final String[] diffSql = new String[2];
+    @SuppressWarnings("unchecked")
+    private final List<Object>[] diffParams = new List[2];
     private static final Slot PART = new Slot("part bytes");
     private static final Slot WHO = new Slot("identities");
     private static final Slot FROM = new Slot("from seq");
@@ -55,8 +59,9 @@ public final class View {
         this.perIdentity = Where.readsMe(where);
         List<String> columns = shape.columns().isEmpty() ? List.copyOf(table.columns().keySet()) : shape.columns();
         this.projection = ChangeLog.doc(table, "cur", columns);
+        collectTables(where, relationTables);
         tablesRead.add(table.name());
-        collectTables(where, tablesRead);
+        tablesRead.addAll(relationTables);
     }
 
     private static void collectTables(Where w, Set<String> out) {
@@ -141,42 +146,67 @@ public final class View {
      * must cover (from, to].
      */
     public Map<String, List<String>> diff(Sql sql, long from, long to, Set<String> identityKeys, int partBytes) {
-        if (diffSql == null) {
-            compileDiff();
+        return diff(sql, from, to, identityKeys, partBytes, true);
+    }
+
+    /**
+     * As {@link #diff(Sql, long, long, Set, int)}; with {@code relationsChanged} false the caller
+     * knows that no related table changed in the range, so their past state is their live state
+     * and no row can have moved through a relation: a cheaper statement answers the same.
+     */
+    public Map<String, List<String>> diff(Sql sql, long from, long to, Set<String> identityKeys, int partBytes, boolean relationsChanged) {
+        int variant = relationsChanged ? 1 : 0;
+        if (diffSql[variant] == null) {
+            compileDiff(variant);
         }
-        return run(sql, diffSql, Slot.bind(diffParams, PART, half(partBytes), WHO, jsonArray(new ArrayList<>(identityKeys)),
+        return run(sql, diffSql[variant], Slot.bind(diffParams[variant], PART, half(partBytes), WHO, jsonArray(new ArrayList<>(identityKeys)),
                 FROM, from, TO, to));
     }
 
+    /** True when {@code tables} holds a table this view reads through a relation (its own table included). */
+    public boolean readsRelated(Set<String> tables) {
+        for (String t : tables) {
+            if (relationTables.contains(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Builds the diff statement once per view: its text depends on the schema and the predicate only. */
-    private void compileDiff() {
+    private void compileDiff(int variant) {
+        boolean relations = variant == 1;
         String name = table.name();
         List<Object> params = new ArrayList<>();
         params.add(PART);
         params.add(WHO);
         params.add(FROM);
         params.add(TO);
-        String candidates = "SELECT id FROM ch" + relationCandidates(where, params, false);
+        String candidates = "SELECT id FROM ch" + (relations ? relationCandidates(where, params, false) : "");
         String pastExists = "((ch.first IS NULL AND cur.id IS NOT NULL) OR img.pre IS NOT NULL)";
         String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
-        String past = compiler.compile(where, table, WhereCompiler.past(
-                c -> "(CASE WHEN ch.first IS NULL THEN cur." + WhereCompiler.quote(c) + " ELSE json_extract(img.pre, '$." + c + "') END)",
-                "who.me", FROM), params);
-        String flags = "WITH who AS (SELECT value AS me FROM json_each(?)),"
+        java.util.function.Function<String, String> pastColumn =
+                c -> "(CASE WHEN ch.first IS NULL THEN cur." + WhereCompiler.quote(c) + " ELSE json_extract(img.pre, '$." + c + "') END)";
+        WhereCompiler.Scope pastScope = relations ? WhereCompiler.past(pastColumn, "who.me", FROM) : WhereCompiler.past(pastColumn, "who.me", null);
+        String past = compiler.compile(where, table, pastScope, params);
+        // x: one row of flags per (identity, candidate); doc: each row that someone must receive,
+        // serialized once however many identities receive it.
+        String rows = "WITH who AS (SELECT value AS me FROM json_each(?)),"
                 + " ch AS (SELECT id, min(seq) AS first FROM __cdc_log WHERE seq > ? AND seq <= ? AND +\"table\" = '" + name + "' GROUP BY id),"
-                + " cand AS (" + candidates + ")"
-                + " SELECT who.me AS who, cand.id AS id, ch.first IS NOT NULL AS changed,"
+                + " cand AS (" + candidates + "),"
+                + " x AS MATERIALIZED (SELECT who.me AS who, cand.id AS id, ch.first IS NOT NULL AS changed,"
                 + " (cur.id IS NOT NULL AND coalesce((" + live + "), 0)) AS now,"
                 + " (" + pastExists + " AND coalesce((" + past + "), 0)) AS was"
                 + " FROM who CROSS JOIN cand LEFT JOIN ch ON ch.id = cand.id LEFT JOIN __cdc_log AS img ON img.seq = ch.first"
-                + " LEFT JOIN " + WhereCompiler.quote(name) + " AS cur ON cur.id = cand.id";
-        String rows = "SELECT x.who AS who, x.id AS id, CASE"
-                + " WHEN x.now THEN (CASE WHEN x.changed OR NOT x.was THEN "
-                + put("x.id", "json((SELECT " + projection + " FROM " + WhereCompiler.quote(name) + " AS cur WHERE cur.id = x.id))") + " END)"
+                + " LEFT JOIN " + WhereCompiler.quote(name) + " AS cur ON cur.id = cand.id),"
+                + " doc AS MATERIALIZED (SELECT cur.id AS id, " + put("cur.id", projection) + " AS put FROM " + WhereCompiler.quote(name)
+                + " AS cur WHERE cur.id IN (SELECT id FROM x WHERE now AND (changed OR NOT was)))"
+                + " SELECT x.who AS who, x.id AS id, CASE"
+                + " WHEN x.now THEN (CASE WHEN x.changed OR NOT x.was THEN doc.put END)"
                 + " WHEN x.was THEN json_object('op', 'del', 'table', '" + name + "', 'id', x.id) END AS r"
-                + " FROM (" + flags + ") AS x";
-        diffSql = parts(rows);
-        diffParams = params;
+                + " FROM x LEFT JOIN doc ON doc.id = x.id";
+        diffSql[variant] = parts(rows);
+        diffParams[variant] = params;
     }
 
     /**

@@ -443,7 +443,8 @@ public final class Shard {
                     continue;
                 }
                 diffQueries++;
-                Map<String, List<String>> byIdentity = view.diff(sql, pokedSeq, to, view.subscriptions().keySet(), limits.pokePartBytesMax());
+                Map<String, List<String>> byIdentity = view.diff(sql, pokedSeq, to, view.subscriptions().keySet(),
+                        limits.pokePartBytesMax(), view.readsRelated(changed));
                 for (Map.Entry<String, List<String>> e : byIdentity.entrySet()) {
                     for (Subscription sub : view.subscriptions().get(e.getKey())) {
                         List<String[]> mine = parts.computeIfAbsent(sub.conn, k -> new ArrayList<>());

@@ -87,7 +87,8 @@ public final class WhereCompiler {
      * The state of the shard as it was at log position {@code from}: the row's own columns come
      * from {@code columnSql} (which picks the live row or its pre-image), and every related table
      * is its rows unchanged since {@code from} plus the pre-images of the rows changed since.
-     * This holds while the log still covers (from, now], which the caller checks.
+     * This holds while the log still covers (from, now], which the caller checks. A null
+     * {@code from} says no related table changed since the cursor, so they are read live.
      */
     public static Scope past(Function<String, String> columnSql, String meSql, Object from) {
         return new Scope() {
@@ -103,6 +104,10 @@ public final class WhereCompiler {
 
             @Override
             public String source(Table related, List<Object> params) {
+                if (from == null) {
+                    // The caller knows no related table changed since the cursor: its past is its present.
+                    return quote(related.name());
+                }
                 String name = related.name();
                 String live = "";
                 String old = "";
