@@ -107,3 +107,43 @@ test('writes made offline survive a reload and land exactly once (IndexedDB, Web
   for (const e of errors) assert.ok(!e.includes(token))
   await context.close()
 })
+
+test('Chromium\'s offline mode: the client leaves its open socket, counts the write made meanwhile, and is back at once', { skip, timeout: 60_000 }, async () => {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await page.goto(origin())
+  const token = await worker.token('alice')
+  const channelId = `c${Date.now()}`
+  await startClient(page, worker.url, token)
+  const status = () => page.evaluate(() => `${window.client.status}/${window.client.pendingCount}`)
+  const until = async (want, what) => {
+    const deadline = Date.now() + 10_000
+    while ((await status()) !== want) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${await status()}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+  await page.evaluate(async (channelId) => {
+    window.seen = []
+    window.client.onStatus((s) => window.seen.push(s.status))
+    await window.client.mutate('createChannel', { id: channelId, name: 'general' })
+  }, channelId)
+  await until('online/0', 'online')
+
+  await context.setOffline(true) // the open socket stays open in Chromium: the client must leave it
+  await until('offline/0', 'the offline event')
+  await page.evaluate((channelId) => void (window.sent = window.client.mutate('sendMessage', { id: `${channelId}-m`, channelId, text: 'offline' })), channelId)
+  await until('offline/1', 'the write counted')
+  await new Promise((r) => setTimeout(r, 300))
+  const raw = await connectRaw(worker, { sub: 'alice', client: await page.evaluate(() => window.client.clientId) })
+  assert.equal((await raw.type('connected')).lastMutationId, 1, 'the write did not go out while offline')
+  await raw.close()
+
+  await context.setOffline(false)
+  await page.evaluate(() => window.sent)
+  await until('online/0', 'back online with the write landed')
+  const seen = await page.evaluate(() => window.seen.filter((s, i, all) => s !== all[i - 1]))
+  assert.deepEqual(seen.slice(seen.indexOf('offline')), ['offline', 'connecting', 'online'])
+  assert.deepEqual(await page.evaluate(() => window.errors), [])
+  await context.close()
+})
