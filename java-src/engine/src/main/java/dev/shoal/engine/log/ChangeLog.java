@@ -49,6 +49,7 @@ public final class ChangeLog {
             }
         }
         sql.exec("CREATE TABLE IF NOT EXISTS " + name + " (" + columns + ")");
+        addMissingColumns(sql, table);
         for (List<String> index : table.indexes()) {
             String cols = "";
             for (String c : index) {
@@ -73,6 +74,25 @@ public final class ChangeLog {
         trigger(sql, table, "del", "AFTER DELETE",
                 "INSERT INTO __cdc_log (ts, \"table\", id, op, doc, pre) VALUES (" + NOW_MS + ", " + literal
                 + ", OLD.id, 'delete', NULL, " + oldDoc + ");");
+    }
+
+    /**
+     * Schema evolution, additive only: a column the app declares that the stored table lacks is
+     * added (existing rows read it as NULL, so declare new columns optional). Columns are never
+     * dropped or retyped here: the data of a removed column stays until the app migrates it.
+     */
+    private static void addMissingColumns(Sql sql, Table table) {
+        java.util.Set<String> stored = new java.util.HashSet<>();
+        dev.shoal.engine.sql.Rows rows = sql.query("SELECT name FROM pragma_table_info(?)", table.name());
+        while (rows.next()) {
+            stored.add(rows.getString(0));
+        }
+        for (Map.Entry<String, Validator> c : table.columns().entrySet()) {
+            if (!stored.contains(c.getKey())) {
+                sql.exec("ALTER TABLE " + WhereCompiler.quote(table.name()) + " ADD COLUMN " + WhereCompiler.quote(c.getKey()) + " "
+                        + sqlType(c.getValue().columnType()));
+            }
+        }
     }
 
     private static void trigger(Sql sql, Table table, String suffix, String when, String body) {
