@@ -324,14 +324,14 @@ public final class Shard {
                         "mutation " + m.id() + " arrived before " + (last + 1) + ": push in order", last + 1));
                 break;
             }
-            String failure = runMutation(c, m);
-            if (failure == INTERNAL) {
+            String entry = runMutation(c, m);
+            if (entry == null) {
                 results.add(ServerFrames.pushResultEntry(m.id(), "error", ErrorCode.INTERNAL.name(),
                         "the shard could not run mutation " + m.id() + "; nothing was applied, retry later", 0));
                 break;
             }
             last = m.id();
-            results.add(failure == null ? ServerFrames.pushResultEntry(m.id(), "ok", null, null, 0) : failure);
+            results.add(entry);
         }
         lastMutationIds.put(key, last);
         peers.send(c.id, ServerFrames.pushResult(String.join(",", results)));
@@ -344,12 +344,10 @@ public final class Shard {
         fanout(confirm);
     }
 
-    private static final String INTERNAL = new String("INTERNAL");
-
     /**
-     * Runs one mutation in its own transaction. Returns null on success, a pushResult entry for an
-     * application error (writes rolled back, id consumed), or {@link #INTERNAL} for a fault outside
-     * the mutator's code (nothing consumed).
+     * Runs one mutation in its own transaction and returns its pushResult entry: "ok", or an
+     * application error (writes rolled back, id consumed). Returns null for a fault outside the
+     * mutator's code, which consumes nothing.
      */
     private String runMutation(Conn c, ClientFrame.Mutation m) {
         ShoalError[] appError = new ShoalError[1];
@@ -363,16 +361,16 @@ public final class Shard {
                 }
                 recordApplied(c, m.id());
             });
-            return null;
+            return ServerFrames.pushResultEntry(m.id(), "ok", null, null, 0);
         } catch (RuntimeException e) {
             if (appError[0] == null) {
-                return INTERNAL;
+                return null;
             }
         }
         try {
             sql.transaction(() -> recordApplied(c, m.id()));
         } catch (RuntimeException e) {
-            return INTERNAL;
+            return null;
         }
         return ServerFrames.pushResultEntry(m.id(), "error", appError[0].code, appError[0].getMessage(), 0);
     }
