@@ -75,7 +75,7 @@ export type ConnectionStatus = 'online' | 'connecting' | 'offline'
 
 export interface ShardStatus {
   readonly status: ConnectionStatus
-  /** This shard's mutations in the outbox that the server has not applied yet. */
+  /** This shard's mutations persisted in the outbox that the server has not applied yet. */
   readonly pending: number
 }
 
@@ -86,7 +86,7 @@ export interface SyncStatus extends ShardStatus {
    * else "connecting" (also before the first socket connects).
    */
   readonly status: ConnectionStatus
-  /** Mutations in the outbox, all shards, that the server has not applied yet (they survive a reload). */
+  /** Mutations persisted in the outbox, all shards, that the server has not applied yet (they survive a reload; one still being written is not counted). */
   readonly pending: number
   /** Each shard this client has opened (a subscription, a mutation, or an adopted outbox's pending ones). */
   readonly shards: Readonly<Record<string, ShardStatus>>
@@ -133,7 +133,7 @@ export declare class ShoalClient {
   readonly userId: string | undefined
   /** The client's connection status; `syncStatus.status`. */
   readonly status: ConnectionStatus
-  /** Unconfirmed mutations in the outbox, all shards; `syncStatus.pending`. */
+  /** Mutations persisted in the outbox, all shards, not yet applied by the server; `syncStatus.pending`. */
   readonly pendingCount: number
   /** The current status of the client and of each shard; a new object on each change (fit for useSyncExternalStore). */
   readonly syncStatus: SyncStatus

@@ -103,7 +103,7 @@ export class ShoalClient {
     return this.syncStatus.status
   }
 
-  /** Mutations in the outbox that the server has not applied yet (every shard). */
+  /** Mutations persisted in the outbox that the server has not applied yet (every shard): they survive a reload. */
   get pendingCount() {
     return this.syncStatus.pending
   }
@@ -133,12 +133,12 @@ export class ShoalClient {
     let online = 0
     for (const [key, conn] of this.connections) {
       const status = conn.stopped || this.closed || !this.browserOnline ? 'offline' : conn.connected ? 'online' : 'connecting'
-      shards[key] = Object.freeze({ status, pending: outboxShards[key]?.pending.length ?? 0 })
+      shards[key] = Object.freeze({ status, pending: this.outbox?.persistedCount(key) ?? 0 })
       if (!conn.stopped) (live++, status === 'online' && online++)
     }
     const status =
       this.closed || !this.browserOnline || (this.connections.size > 0 && live === 0) ? 'offline' : live > 0 && online === live ? 'online' : 'connecting'
-    const pending = Object.values(outboxShards).reduce((n, s) => n + s.pending.length, 0)
+    const pending = Object.keys(outboxShards).reduce((n, key) => n + this.outbox.persistedCount(key), 0)
     return Object.freeze({ status, pending, shards: Object.freeze(shards) })
   }
 

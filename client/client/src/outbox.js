@@ -49,7 +49,10 @@ export class Outbox {
     this.release = release
     this.outboxMax = outboxMax
     this.saving = Promise.resolve()
-    /** Called after the set of pending mutations changed (the client recounts them). */
+    // Pending mutations that a finished write holds: those that survive a reload.
+    this.persisted = new WeakSet()
+    for (const s of Object.values(record.shards)) for (const m of s.pending) this.persisted.add(m)
+    /** Called after the persisted pending mutations may have changed (the client recounts them). */
     this.onChange = () => {}
   }
 
@@ -66,6 +69,13 @@ export class Outbox {
     return (this.record.shards[key] ??= { nextId: 1, confirmed: 0, pending: [] })
   }
 
+  /** Pending mutations of `shard` already persisted: those counted as unsent. */
+  persistedCount(shard) {
+    let n = 0
+    for (const m of this.record.shards[shard]?.pending ?? []) if (this.persisted.has(m)) n++
+    return n
+  }
+
   /** Numbers a mutation; the caller must `await save()` before sending it. */
   add(shard, name, args) {
     const total = Object.values(this.record.shards).reduce((n, s) => n + s.pending.length, 0)
@@ -77,7 +87,6 @@ export class Outbox {
     const s = this.shard(shard)
     const mutation = { id: s.nextId++, name, args }
     s.pending.push(mutation)
-    this.onChange()
     return mutation
   }
 
@@ -127,8 +136,15 @@ export class Outbox {
         ]),
       ),
     }
+    const written = Object.values(this.record.shards).flatMap((s) => s.pending)
     const write = this.saving.then(() => this.storage.put(snapshot))
-    this.saving = write.catch(() => {})
+    this.saving = write.then(
+      () => {
+        for (const m of written) this.persisted.add(m)
+        this.onChange()
+      },
+      () => {},
+    )
     return write.catch((cause) => {
       throw new ShoalError('STORAGE', 'could not persist the outbox.', { cause })
     })

@@ -497,3 +497,19 @@ test('a client starting while the browser is offline says offline', async () => 
     else delete globalThis.navigator
   }
 })
+
+test('the pending count counts a mutation once it is persisted, not before', async () => {
+  const storage = memoryStorage()
+  let open
+  let gate = Promise.resolve()
+  const { client } = makeClient({ baseUrl: 'http://127.0.0.1:9', storage: { ...storage, put: async (r) => (await gate, storage.put(r)) } })
+  await client.ready
+  gate = new Promise((resolve) => (open = resolve))
+  client.mutate('sendMessage', { id: 'm1' }).catch(() => {})
+  await tick()
+  assert.equal(client.pendingCount, 0, 'still being written: a reload now would lose it')
+  open()
+  await tick()
+  assert.equal(client.pendingCount, 1)
+  await client.close()
+})
