@@ -61,6 +61,9 @@ public final class Shard {
     private long diffQueries;
     private long pokesSent;
 
+    /** One part of a poke: a subscription's row ops (a JSON array built by SQLite). */
+    private record Part(String sub, String rows, boolean reset) {}
+
     /** One open socket: its verified identity and client id, and its subscriptions by id. */
     private static final class Conn {
         final String id;
@@ -243,9 +246,9 @@ public final class Shard {
         if (rows.isEmpty()) {
             rows = List.of("[]");
         }
-        List<String[]> parts = new ArrayList<>();
+        List<Part> parts = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
-            parts.add(new String[] {sub.id, rows.get(i), Boolean.toString(!catchUp && i == 0)});
+            parts.add(new Part(sub.id, rows.get(i), !catchUp && i == 0));
         }
         sendPoke(c, parts);
     }
@@ -428,7 +431,7 @@ public final class Shard {
      */
     private void fanout(List<Conn> confirm) {
         long to = seq();
-        Map<String, List<String[]>> parts = new LinkedHashMap<>();
+        Map<String, List<Part>> parts = new LinkedHashMap<>();
         if (to > pokedSeq) {
             // One read of the new log page names the tables it touched; views reading none are skipped.
             java.util.Set<String> changed = new java.util.HashSet<>();
@@ -445,9 +448,9 @@ public final class Shard {
                         limits.pokePartBytesMax(), view.readsRelated(changed));
                 for (Map.Entry<String, List<String>> e : byIdentity.entrySet()) {
                     for (Subscription sub : view.subscriptions().get(e.getKey())) {
-                        List<String[]> mine = parts.computeIfAbsent(sub.conn, k -> new ArrayList<>());
+                        List<Part> mine = parts.computeIfAbsent(sub.conn, k -> new ArrayList<>());
                         for (String r : e.getValue()) {
-                            mine.add(new String[] {sub.id, r, "false"});
+                            mine.add(new Part(sub.id, r, false));
                         }
                     }
                 }
@@ -457,7 +460,7 @@ public final class Shard {
         for (Conn c : confirm) {
             parts.putIfAbsent(c.id, List.of());
         }
-        for (Map.Entry<String, List<String[]>> e : parts.entrySet()) {
+        for (Map.Entry<String, List<Part>> e : parts.entrySet()) {
             Conn c = conns.get(e.getKey());
             if (c != null) {
                 sendPoke(c, e.getValue());
@@ -466,16 +469,16 @@ public final class Shard {
     }
 
     /** One poke: start, the parts ({sub, rowsJson, reset}), end at the current seq. */
-    private void sendPoke(Conn c, List<String[]> parts) {
+    private void sendPoke(Conn c, List<Part> parts) {
         if (expired(c)) {
             return;
         }
         String pokeId = pokePrefix + Long.toString(++pokeCounter, 36);
         pokesSent++;
         peers.send(c.id, ServerFrames.pokeStart(pokeId));
-        for (String[] p : parts) {
+        for (Part p : parts) {
             // The rows (p[1]) are spliced by the host: the engine never copies them.
-            peers.send(c.id, ServerFrames.pokePartHead(pokeId, p[0], Boolean.parseBoolean(p[2])), p[1], ServerFrames.POKE_PART_TAIL);
+            peers.send(c.id, ServerFrames.pokePartHead(pokeId, p.sub(), p.reset()), p.rows(), ServerFrames.POKE_PART_TAIL);
         }
         peers.send(c.id, ServerFrames.pokeEnd(pokeId, pokedSeq, epoch, lastMutationId(c)));
     }
