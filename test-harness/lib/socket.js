@@ -19,6 +19,23 @@ export async function connect(worker, { sub = "alice", client = "c1", shard, tok
   return s;
 }
 
+/** The answer to an upgrade request: {status, body} of a refusal, or {status: 101} (then closed). */
+export function upgrade(url, headers = {}, protocols) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { headers });
+    ws.once("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    });
+    ws.once("open", () => {
+      ws.terminate();
+      resolve({ status: 101 });
+    });
+    ws.once("error", reject);
+  });
+}
+
 export class TestSocket {
   constructor(ws) {
     this.ws = ws;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import WebSocket from "ws";
 import { startWorker, DEV_SECRET } from "../lib/worker.js";
-import { connect, TestSocket } from "../lib/socket.js";
+import { connect, TestSocket, upgrade as upgradeUrl } from "../lib/socket.js";
 import { signHs256 } from "../../worker-shim/auth.js";
 
 const { subtle } = globalThis.crypto;
@@ -70,22 +70,8 @@ after(async () => {
   jwksServer?.close();
 });
 
-/** {status, body} of a refused upgrade, or {status: 101}. */
-function upgrade(w, headers = {}, protocols) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${w.wsUrl}/sync?client=c1&v=1`, protocols, { headers });
-    ws.once("unexpected-response", (_req, res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode, body }));
-    });
-    ws.once("open", () => {
-      ws.terminate();
-      resolve({ status: 101 });
-    });
-    ws.once("error", reject);
-  });
-}
+/** {status, body} of a refused upgrade to worker `w`, or {status: 101}. */
+const upgrade = (w, headers = {}, protocols) => upgradeUrl(`${w.wsUrl}/sync?client=c1&v=1`, headers, protocols);
 
 const bearer = (token) => ({ authorization: `Bearer ${token}` });
 

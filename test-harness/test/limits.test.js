@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { startWorker } from "../lib/worker.js";
-import { connect } from "../lib/socket.js";
+import { connect, upgrade } from "../lib/socket.js";
 
 const MiB = 1 << 20;
 let worker;
@@ -18,23 +18,6 @@ before(async () => {
 after(async () => {
   await worker?.stop();
 });
-
-/** The answer to an upgrade request: {status, body} of a refusal, or {status: 101}. */
-function upgrade(url, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once("unexpected-response", (_req, res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode, body }));
-    });
-    ws.once("open", () => {
-      ws.terminate();
-      resolve({ status: 101 });
-    });
-    ws.once("error", reject);
-  });
-}
 
 async function upgradeStatus(url, headers) {
   return (await upgrade(url, headers)).status;
