@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -19,12 +18,14 @@ import { bindMutators, shoalCollectionOptions } from '../src/index.js'
 
 const harness = fileURLToPath(new URL('../../../test-harness/lib/', import.meta.url))
 const skip = existsSync(join(harness, 'worker.js')) ? false : 'test-harness/lib/worker.js is not there'
+let cuttableNetworkTo
 
 let worker
 let connectRaw
 before(async () => {
   if (skip) return
   const { startWorker } = await import(join(harness, 'worker.js'))
+  cuttableNetworkTo = (await import(join(harness, 'network.js'))).cuttableNetwork
   connectRaw = (await import(join(harness, 'socket.js'))).connect
   worker = await startWorker()
 }, { timeout: 120_000 })
@@ -89,30 +90,9 @@ async function lastMutationId(sub, clientId) {
   return lastMutationId
 }
 
-/** A TCP proxy to the worker that can drop the network and bring it back. */
+/** A cuttable network (test-harness/lib/network.js) to the worker, closed after the file. */
 async function cuttableNetwork() {
-  const target = new URL(worker.url)
-  const open = new Set()
-  let offline = false
-  const server = net.createServer((inbound) => {
-    if (offline) return inbound.destroy()
-    const outbound = net.connect(Number(target.port), target.hostname)
-    open.add(inbound).add(outbound)
-    const drop = () => (inbound.destroy(), outbound.destroy(), open.delete(inbound), open.delete(outbound))
-    inbound.on('error', drop).on('close', drop).pipe(outbound)
-    outbound.on('error', drop).on('close', drop).pipe(inbound)
-  })
-  await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  const down = () => {
-    offline = true
-    for (const s of open) s.destroy()
-  }
-  const network = {
-    url: `http://127.0.0.1:${server.address().port}`,
-    down,
-    up: () => (offline = false),
-    close: () => new Promise((resolve) => (down(), server.close(() => resolve()))),
-  }
+  const network = await cuttableNetworkTo(worker)
   opened.push(network)
   return network
 }

@@ -15,7 +15,6 @@
 
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import net from 'node:net'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -26,6 +25,7 @@ import { bindMutators, shoalCollectionOptions } from '../src/index.js'
 
 const harness = fileURLToPath(new URL('../../../test-harness/lib/', import.meta.url))
 const skip = existsSync(join(harness, 'worker.js')) ? false : 'test-harness/lib/worker.js is not there'
+let cuttableNetworkTo
 // Retention small enough to compact within a test: the newest 5 log rows, whatever their age.
 const COMPACTING = { logRowsMax: 5, logAgeMsMax: 0, compactBatchRows: 100 }
 
@@ -33,6 +33,7 @@ let worker, compacting
 before(async () => {
   if (skip) return
   const { startWorker } = await import(join(harness, 'worker.js'))
+  cuttableNetworkTo = (await import(join(harness, 'network.js'))).cuttableNetwork
   ;[worker, compacting] = await Promise.all([startWorker(), startWorker({ bindings: { SHOAL_LIMITS: JSON.stringify(COMPACTING) } })])
 }, { timeout: 120_000 })
 // Clients and proxies a failed test left open would keep the process alive.
@@ -54,30 +55,9 @@ async function waitFor(check, what, ms = 15_000) {
   }
 }
 
-/** A TCP proxy to `target` that can drop the network and bring it back. */
+/** A cuttable network (test-harness/lib/network.js) to `target`, closed after the file. */
 async function cuttableNetwork(target) {
-  const to = new URL(target.url)
-  const open = new Set()
-  let offline = false
-  const server = net.createServer((inbound) => {
-    if (offline) return inbound.destroy()
-    const outbound = net.connect(Number(to.port), to.hostname)
-    open.add(inbound).add(outbound)
-    const drop = () => (inbound.destroy(), outbound.destroy(), open.delete(inbound), open.delete(outbound))
-    inbound.on('error', drop).on('close', drop).pipe(outbound)
-    outbound.on('error', drop).on('close', drop).pipe(inbound)
-  })
-  await new Promise((r) => server.listen(0, '127.0.0.1', r))
-  const down = () => {
-    offline = true
-    for (const s of open) s.destroy()
-  }
-  const network = {
-    url: `http://127.0.0.1:${server.address().port}`,
-    down,
-    up: () => (offline = false),
-    close: () => new Promise((resolve) => (down(), server.close(() => resolve()))),
-  }
+  const network = await cuttableNetworkTo(target)
   opened.push(network)
   return network
 }
