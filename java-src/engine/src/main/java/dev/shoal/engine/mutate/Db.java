@@ -12,7 +12,6 @@ import dev.shoal.engine.sql.SqlException;
 import dev.shoal.engine.where.Where;
 import dev.shoal.engine.where.WhereCompiler;
 import dev.shoal.protocol.Json;
-import dev.shoal.protocol.JsonText;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +30,6 @@ public final class Db {
     private final WhereCompiler compiler;
     private final String userId;
     private final Map<String, Prepared> prepared;
-    private static final Slot ROW = new Slot("row json");
     private static final Slot ME = new Slot("writer");
     private static final Slot ID = new Slot("row id");
 
@@ -74,17 +72,21 @@ public final class Db {
     public void insert(String tableName, Map<String, Object> row) {
         Table table = table(tableName);
         checkComplete(table, row);
-        Object[] values = new Object[row.size()];
-        int i = 0;
-        for (Map.Entry<String, Object> e : row.entrySet()) {
-            values[i++] = bindable(table, e.getKey(), e.getValue());
+        for (String column : row.keySet()) {
+            column(table, column);
         }
-        if (table.insertPolicy() != null && !holdsFor(table, rowJson(row))) {
+        // Every column in schema order, absent ones NULL: one statement per table, and the same
+        // values serve the policy check and the write.
+        Object[] values = new Object[table.columns().size()];
+        int i = 0;
+        for (String column : table.columns().keySet()) {
+            values[i++] = bindable(table, column, row.get(column));
+        }
+        if (table.insertPolicy() != null && !insertAllowed(table, values)) {
             throw ShoalError.forbidden("the insert policy of " + table.name() + " refuses this row for " + userId);
         }
-        String statement = insertStatement(table, row);
         try {
-            sql.exec(statement, values);
+            sql.exec(insertStatement(table), values);
         } catch (SqlException e) {
             if (e.constraint && exists(table, (String) row.get("id"))) {
                 throw ShoalError.conflict(table.name() + " " + row.get("id") + " already exists: pick a new id, or patch it");
@@ -217,46 +219,44 @@ public final class Db {
         return first(check.query(sql, ID, id, ME, userId)) == 1;
     }
 
-    /** Evaluates the insert policy over a row that is not written yet, against the state before the write. */
-    private boolean holdsFor(Table table, String rowJson) {
+    /**
+     * Evaluates the insert policy over a row that is not written yet, against the state before the
+     * write: the row's bound values stand in for the table as a one-row {@code cur}, so the same
+     * live-row compilation serves as for rows already stored.
+     */
+    private boolean insertAllowed(Table table, Object[] values) {
         Prepared check = prepared.computeIfAbsent("insert " + table.name(), k -> {
+            String row = "";
+            for (String column : table.columns().keySet()) {
+                row += (row.isEmpty() ? "" : ", ") + "? AS " + WhereCompiler.quote(column);
+            }
             List<Object> params = new ArrayList<>();
-            String predicate = compiler.compile(table.insertPolicy(), table, WhereCompiler.image(ROW, ME), params);
-            return new Prepared("SELECT coalesce((" + predicate + "), 0)", params);
+            String predicate = compiler.compile(table.insertPolicy(), table, WhereCompiler.liveFor("cur", ME), params);
+            return new Prepared("WITH cur AS (SELECT " + row + ") SELECT coalesce((" + predicate + "), 0) FROM cur", params);
         });
-        return first(check.query(sql, ROW, rowJson, ME, userId)) == 1;
+        Object[] policyParams = Slot.bind(check.params(), ME, userId);
+        Object[] args = new Object[values.length + policyParams.length];
+        System.arraycopy(values, 0, args, 0, values.length);
+        System.arraycopy(policyParams, 0, args, values.length, policyParams.length);
+        return first(sql.query(check.sql(), args)) == 1;
     }
 
     private static long first(Rows rows) {
         return rows.next() && !rows.isNull(0) ? rows.getLong(0) : 0;
     }
 
-    /** The INSERT for this table and these columns, in this order. */
-    private String insertStatement(Table table, Map<String, Object> row) {
-        String columns = String.join(",", row.keySet());
-        Prepared insert = prepared.computeIfAbsent("insert-into " + table.name() + " " + columns, k -> {
+    /** The INSERT of every column of this table, in schema order. */
+    private String insertStatement(Table table) {
+        return prepared.computeIfAbsent("insert-into " + table.name(), k -> {
             List<String> names = new ArrayList<>();
             String marks = "";
-            for (String c : row.keySet()) {
+            for (String c : table.columns().keySet()) {
                 names.add(WhereCompiler.quote(c));
                 marks += marks.isEmpty() ? "?" : ",?";
             }
             return new Prepared("INSERT INTO " + WhereCompiler.quote(table.name()) + " (" + String.join(",", names) + ") VALUES ("
                     + marks + ")", List.of());
-        });
-        return insert.sql();
-    }
-
-    private static String rowJson(Map<String, Object> row) {
-        String out = "";
-        for (Map.Entry<String, Object> e : row.entrySet()) {
-            Object v = e.getValue();
-            String value = v == null ? "null" : v instanceof String str ? JsonText.quote(str)
-                    : v instanceof Boolean b ? (b ? "1" : "0") : v instanceof Number n ? JsonText.number(n.doubleValue())
-                    : v instanceof Json j ? j.text() : JsonText.quote(v.toString());
-            out += (out.isEmpty() ? "" : ",") + JsonText.quote(e.getKey()) + ":" + value;
-        }
-        return "{" + out + "}";
+        }).sql();
     }
 
     private static void checkComplete(Table table, Map<String, Object> row) {

@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * The one WHERE compiler. The same {@link Where} compiles against a live row, a row as it was at
- * an older log position, a row image that is about to be written, or for a set of identities at
- * once, by changing only the {@link Scope}: that is what makes "was it visible" and "is it
- * visible" the same predicate. Values are always bound parameters.
+ * The one WHERE compiler. The same {@link Where} compiles against a live row (a row about to be
+ * written is one too: a one-row table of its bound values), a row as it was at an older log
+ * position, or for a set of identities at once, by changing only the {@link Scope}: that is what
+ * makes "was it visible" and "is it visible" the same predicate. Values are always bound parameters.
  */
 public final class WhereCompiler {
     private final Function<String, Table> tables;
@@ -62,23 +62,6 @@ public final class WhereCompiler {
             @Override
             public String source(Table related, List<Object> params) {
                 return outer == null ? quote(related.name()) : outer.source(related, params);
-            }
-        };
-    }
-
-    /** A row given as JSON text (bound once per reference), e.g. a row about to be inserted. */
-    public static Scope image(Object rowJson, Object identity) {
-        return new Scope() {
-            @Override
-            public String column(String column, List<Object> params) {
-                params.add(rowJson);
-                return "json_extract(?, '$." + column + "')";
-            }
-
-            @Override
-            public String me(List<Object> params) {
-                params.add(identity);
-                return "?";
             }
         };
     }
