@@ -16,12 +16,10 @@ public final class ServerFrames {
         return "{\"type\":\"pokeStart\",\"pokeId\":" + JsonText.quote(pokeId) + "}";
     }
 
-    /** {@code rowsJson} is a JSON array of row ops. */
-    public static String pokePart(String pokeId, String sub, boolean reset, String rowsJson) {
-        return pokePartHead(pokeId, sub, reset) + rowsJson + POKE_PART_TAIL;
-    }
-
-    /** A pokePart frame is this head, the rows JSON array, and {@link #POKE_PART_TAIL}. */
+    /**
+     * A pokePart frame is this head, the rows (a JSON array of row ops, built by SQLite), and
+     * {@link #POKE_PART_TAIL}; the host joins them, so the rows are never copied by the engine.
+     */
     public static String pokePartHead(String pokeId, String sub, boolean reset) {
         return "{\"type\":\"pokePart\",\"pokeId\":" + JsonText.quote(pokeId) + ",\"sub\":" + JsonText.quote(sub)
                 + ",\"reset\":" + reset + ",\"rows\":";

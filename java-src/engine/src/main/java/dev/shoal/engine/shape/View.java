@@ -34,8 +34,6 @@ public final class View {
     private final boolean perIdentity;
     private final String projection;
     private final Map<String, Set<Subscription>> byIdentity = new LinkedHashMap<>();
-    /** Every table the predicate reads: a commit that touches none of them cannot change this view. */
-    private final Set<String> tablesRead = new LinkedHashSet<>();
     /** The tables read through {@code exists}, which may include the view's own table. */
     private final Set<String> relationTables = new LinkedHashSet<>();
     /** The view's statements, built on first use; parameters hold {@link Slot}s bound per call. */
@@ -60,8 +58,6 @@ public final class View {
         List<String> columns = shape.columns().isEmpty() ? List.copyOf(table.columns().keySet()) : shape.columns();
         this.projection = ChangeLog.doc(table, "cur", columns);
         collectTables(where, relationTables);
-        tablesRead.add(table.name());
-        tablesRead.addAll(relationTables);
     }
 
     private static void collectTables(Where w, Set<String> out) {
@@ -79,12 +75,7 @@ public final class View {
 
     /** True when a commit that changed {@code tables} may change what this view holds. */
     public boolean reads(Set<String> tables) {
-        for (String t : tables) {
-            if (tablesRead.contains(t)) {
-                return true;
-            }
-        }
-        return false;
+        return tables.contains(table.name()) || readsRelated(tables);
     }
 
     /** {@code argsText}: the validated args as JSON text; {@code where}: the shape's predicate for them. */
@@ -101,13 +92,13 @@ public final class View {
     }
 
     public void add(Subscription s) {
-        byIdentity.computeIfAbsent(identityKey(s.userId), k -> new LinkedHashSet<>()).add(s);
+        byIdentity.computeIfAbsent(identityKey(s.userId()), k -> new LinkedHashSet<>()).add(s);
     }
 
     public void remove(Subscription s) {
-        Set<Subscription> set = byIdentity.get(identityKey(s.userId));
+        Set<Subscription> set = byIdentity.get(identityKey(s.userId()));
         if (set != null && set.remove(s) && set.isEmpty()) {
-            byIdentity.remove(identityKey(s.userId));
+            byIdentity.remove(identityKey(s.userId()));
         }
     }
 

@@ -248,7 +248,7 @@ public final class Shard {
         }
         List<Part> parts = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
-            parts.add(new Part(sub.id, rows.get(i), !catchUp && i == 0));
+            parts.add(new Part(sub.id(), rows.get(i), !catchUp && i == 0));
         }
         sendPoke(c, parts);
     }
@@ -290,9 +290,9 @@ public final class Shard {
     }
 
     private void detach(Subscription sub) {
-        sub.view.remove(sub);
-        if (sub.view.isEmpty()) {
-            views.remove(sub.view.key);
+        sub.view().remove(sub);
+        if (sub.view().isEmpty()) {
+            views.remove(sub.view().key);
         }
     }
 
@@ -448,9 +448,9 @@ public final class Shard {
                         limits.pokePartBytesMax(), view.readsRelated(changed));
                 for (Map.Entry<String, List<String>> e : byIdentity.entrySet()) {
                     for (Subscription sub : view.subscriptions().get(e.getKey())) {
-                        List<Part> mine = parts.computeIfAbsent(sub.conn, k -> new ArrayList<>());
+                        List<Part> mine = parts.computeIfAbsent(sub.conn(), k -> new ArrayList<>());
                         for (String r : e.getValue()) {
-                            mine.add(new Part(sub.id, r, false));
+                            mine.add(new Part(sub.id(), r, false));
                         }
                     }
                 }
