@@ -1,6 +1,7 @@
 package dev.shoal.engine.mutate;
 
 import static dev.shoal.engine.mutate.Pusher.m;
+import static dev.shoal.engine.mutate.Pusher.put;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.shoal.engine.jvm.NotesApp;
@@ -14,10 +15,6 @@ import org.junit.jupiter.api.Test;
  * mutations, and what a mutator writes carries the socket's identity, never one from args.
  */
 class ClientIdentityTest {
-    private static String put(long id, String note) {
-        return m(id, "put", "{\"id\":\"" + note + "\",\"title\":\"" + note + "\"}");
-    }
-
     @Test
     void theSameClientIdUnderAnotherIdentityHasItsOwnCounter() {
         TestShard t = new TestShard(NotesApp.app());

@@ -1,6 +1,7 @@
 package dev.shoal.engine.mutate;
 
 import static dev.shoal.engine.mutate.Pusher.m;
+import static dev.shoal.engine.mutate.Pusher.put;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.shoal.engine.Limits;
@@ -16,10 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The dedup table (PROTOCOL.md, "Mutations: exactly once, in order"): duplicate, next, gap. */
 class PushDedupTest {
-    private static String put(long id, String note) {
-        return m(id, "put", "{\"id\":\"" + note + "\",\"title\":\"" + note + "\"}");
-    }
-
     @Test
     void theNextIdRunsAnOldOneIsADuplicateAGapStopsThePush() {
         TestShard t = new TestShard(NotesApp.app());

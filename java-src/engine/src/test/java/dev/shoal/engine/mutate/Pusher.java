@@ -22,6 +22,11 @@ final class Pusher {
         return "{\"id\":" + id + ",\"name\":" + JsonText.quote(name) + ",\"args\":" + args + "}";
     }
 
+    /** Mutation {@code id}: NotesApp's put of a note whose id and title are {@code note}. */
+    static String put(long id, String note) {
+        return m(id, "put", "{\"id\":\"" + note + "\",\"title\":\"" + note + "\"}");
+    }
+
     /** Sends one push frame and returns its results as {@code "id:status"}, or {@code "id:CODE"} for an error. */
     List<String> push(String... mutations) {
         int before = t.peers.to(conn, "pushResult").size();
