@@ -172,7 +172,7 @@ public final class Shard {
         if (expired(c)) {
             return;
         }
-        if (text.length() > limits.frameBytesMax() || utf8Length(text) > limits.frameBytesMax()) {
+        if (utf8Over(text, limits.frameBytesMax())) {
             peers.send(conn, ServerFrames.error(ErrorCode.FRAME_TOO_LARGE, "a frame may hold at most " + limits.frameBytesMax() + " bytes", null));
             peers.close(conn, ErrorCode.FRAME_TOO_LARGE.closeCode, "frame too large");
             return;
@@ -274,7 +274,7 @@ public final class Shard {
     }
 
     private void checkArgs(dev.shoal.engine.schema.Validator validator, Json args) {
-        if (args != null && utf8Length(args.text()) > limits.argsBytesMax()) {
+        if (args != null && utf8Over(args.text(), limits.argsBytesMax())) {
             throw ShoalError.badArgs("args: at most " + limits.argsBytesMax() + " bytes of JSON");
         }
         validator.check(args, "args");
@@ -519,12 +519,23 @@ public final class Shard {
         return conns;
     }
 
-    private static int utf8Length(String s) {
+    /**
+     * True when {@code s} takes more than {@code max} bytes as UTF-8. Every frame passes here, so
+     * the per-character count runs only when the length alone cannot decide (a UTF-16 unit is at
+     * most 3 bytes, a surrogate pair 4).
+     */
+    private static boolean utf8Over(String s, int max) {
+        if ((long) s.length() * 3 <= max) {
+            return false;
+        }
+        if (s.length() > max) {
+            return true;
+        }
         int n = 0;
         for (int i = 0; i < s.length(); i++) {
             char ch = s.charAt(i);
             n += ch < 0x80 ? 1 : ch < 0x800 ? 2 : Character.isHighSurrogate(ch) ? 2 : 3;
         }
-        return n;
+        return n > max;
     }
 }

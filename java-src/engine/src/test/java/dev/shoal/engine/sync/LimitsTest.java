@@ -103,6 +103,21 @@ class LimitsTest {
     }
 
     @Test
+    void theFrameLimitCountsUtf8Bytes() {
+        Limits limits = Limits.fromJson(dev.shoal.engine.jvm.JacksonJson.parse("{\"frameBytesMax\": 1000}"));
+        TestShard t = new TestShard(NotesApp.app(), JdbcSql.memory(), limits);
+        t.open("ascii", "u", "c1");
+        t.open("wide", "u", "c2");
+        String frame = "{\"type\":\"unsubscribe\",\"id\":\"%s\"}";
+        t.send("ascii", String.format(frame, "x".repeat(900)));
+        assertEquals("BAD_FRAME", lastError(t, "ascii").get("code").asString(), "900 ASCII characters pass the size gate (the id is then too long)");
+        assertTrue(t.peers.closed.isEmpty());
+        t.send("wide", String.format(frame, "é".repeat(490)));
+        assertEquals("FRAME_TOO_LARGE", lastError(t, "wide").get("code").asString(), "490 two-byte characters do not");
+        assertTrue(t.peers.closed.stream().anyMatch(c -> c.conn().equals("wide") && c.code() == 4009));
+    }
+
+    @Test
     void rowsOverTheRowLimitAreRefused() {
         TestShard t = new TestShard(NotesApp.app(), JdbcSql.memory(), Limits.defaults().withPokePartBytesMax(4096, 1024));
         t.open("w", "u", "cl");
