@@ -138,6 +138,10 @@ class ChatPoliciesTest {
         assertEquals(2, t.count("SELECT count(*) FROM channelMembers"));
     }
 
+    private long diffQueries() {
+        return (long) dev.shoal.engine.jvm.JacksonJson.parse(t.shard.statsJson()).get("diffQueries").asNumber();
+    }
+
     @Test
     void oneViewServesEveryMemberInOneQuery() {
         push("alice", "createChannel", "{\"id\":\"c1\",\"name\":\"one\"}");
@@ -145,7 +149,9 @@ class ChatPoliciesTest {
         subscribe("alice", "s", "messagesByChannel", "{\"channelId\":\"c1\"}");
         subscribe("bob", "s", "messagesByChannel", "{\"channelId\":\"c1\"}");
         subscribe("carol", "s", "messagesByChannel", "{\"channelId\":\"c1\"}");
+        long before = diffQueries();
         push("alice", "sendMessage", msg("m1", "c1"));
+        assertEquals(1, diffQueries() - before, "three identities, one view, one query");
         assertEquals(Set.of("m1"), new Replica(t.peers, "alice").rows("s").keySet());
         assertEquals(Set.of("m1"), new Replica(t.peers, "bob").rows("s").keySet());
         assertTrue(new Replica(t.peers, "carol").rows("s").isEmpty());
