@@ -1,7 +1,7 @@
-// Runs the example app as `bash scripts/dev.sh` does, for tests: `wrangler dev` with the repo's
+// Runs the example app as `bash scripts/dev.sh` does, for tests: `wrangler dev` with the app's
 // wrangler.toml (the Worker, the shard Durable Object and the page as static assets) and .dev.vars
 // (the dev secret, SHOAL_DEV_TOKENS), on a free port, with a fresh persist dir of its own.
-// The page is built first (build.js); the engine (worker-shim/build/engine.js) must be built.
+// The page is built first (web/build.js); the engine (build/engine.js) must be built.
 
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -11,9 +11,10 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { buildApp } from './build.js'
+import { buildApp } from './web/build.js'
 
-export const root = fileURLToPath(new URL('../../', import.meta.url))
+/** The app's directory (wrangler.toml, .dev.vars). */
+export const root = fileURLToPath(new URL('./', import.meta.url))
 
 async function freePort() {
   const server = net.createServer()
@@ -25,8 +26,8 @@ async function freePort() {
 
 /** Starts the app; returns { url, stop(), log() }. */
 export async function startDevServer({ timeoutMs = 90_000 } = {}) {
-  if (!existsSync(join(root, 'worker-shim/build/engine.js'))) {
-    throw new Error('worker-shim/build/engine.js is missing: run `mvn -B -q package -DskipTests` first')
+  if (!existsSync(join(root, 'build/engine.js'))) {
+    throw new Error('examples/chat/build/engine.js is missing: run `mvn -B -q install -DskipTests` at the repository root first')
   }
   await buildApp({ dev: process.env.SHOAL_CHAT_BUILD === 'dev' })
   const wrangler = join(dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin/wrangler.js')

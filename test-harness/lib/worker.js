@@ -1,23 +1,51 @@
-// Runs the real example worker (the shim + the TeaVM-compiled engine) in
-// workerd through Miniflare, for tests and benchmarks.
+// Runs a real Shoal app's worker in workerd through Miniflare, for tests and benchmarks: by
+// default the example chat (examples/chat/worker/index.js: @shoal/worker around the app's
+// TeaVM-compiled engine). The entry is bundled first, as wrangler bundles it (esbuild, with the
+// runtime's cloudflare:* modules left to workerd), so bare imports like "@shoal/worker" resolve.
 import { Miniflare } from "miniflare";
+import { build } from "esbuild";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { signHs256 } from "../../worker-shim/auth.js";
+import { signHs256 } from "@shoal/worker/auth";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const DEV_SECRET = "shoal-test-secret-0123456789abcdef0123456789";
+export const EXAMPLE_WORKER = "examples/chat/worker/index.js";
+
+const bundles = new Map();
+
+/** The entry bundled into one ES module (once per process and entry); its path. */
+export async function bundle(entry) {
+  const source = path.resolve(root, entry);
+  if (!bundles.has(source)) {
+    const outfile = path.join(mkdtempSync(path.join(tmpdir(), "shoal-worker-")), "worker.js");
+    bundles.set(source, build({
+      entryPoints: [source],
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      target: "es2022",
+      external: ["cloudflare:*"],
+      outfile,
+      logLevel: "warning",
+    }).then(() => outfile));
+  }
+  return bundles.get(source);
+}
 
 /**
  * Starts the worker on a free port. `persistDir` keeps Durable Object SQLite
  * files on disk (restart with the same dir to see the same data).
  * Returns { url, wsUrl, token(sub, claims?), mf, stop() }.
  */
-export async function startWorker({ persistDir, bindings = {}, scriptPath = "worker-shim/index.js", className = "ShardDO" } = {}) {
+export async function startWorker({ persistDir, bindings = {}, scriptPath = EXAMPLE_WORKER, className = "ShardDO" } = {}) {
+  const script = await bundle(scriptPath);
   const mf = new Miniflare({
     modules: true,
-    modulesRoot: root,
-    scriptPath: path.join(root, scriptPath),
+    modulesRoot: path.dirname(script),
+    scriptPath: script,
     modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
     compatibilityDate: "2025-04-01",
     durableObjects: { SHARD: { className, useSQLite: true } },

@@ -8,7 +8,7 @@ import http from "node:http";
 import WebSocket from "ws";
 import { startWorker, DEV_SECRET } from "../lib/worker.js";
 import { connect, TestSocket, upgrade as upgradeUrl } from "../lib/socket.js";
-import { signHs256 } from "../../worker-shim/auth.js";
+import { signHs256 } from "@shoal/worker/auth";
 
 const { subtle } = globalThis.crypto;
 const te = new TextEncoder();

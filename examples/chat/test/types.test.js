@@ -12,7 +12,7 @@ test('the example app type-checks against the generated types', () => {
   const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
   const cwd = fileURLToPath(new URL('..', import.meta.url))
   try {
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd, encoding: 'utf8' })
+    execFileSync(process.execPath, [tsc, '-p', 'web/tsconfig.json'], { cwd, encoding: 'utf8' })
   } catch (e) {
     assert.fail(`tsc found type errors:\n${e.stdout}${e.stderr}`)
   }
@@ -21,7 +21,7 @@ test('the example app type-checks against the generated types', () => {
 test('the page builds with esbuild', async () => {
   const { mkdtemp, readFile, rm } = await import('node:fs/promises')
   const { tmpdir } = await import('node:os')
-  const { buildApp } = await import('../build.js')
+  const { buildApp } = await import('../web/build.js')
   const outdir = await mkdtemp(join(tmpdir(), 'shoal-chat-build-'))
   try {
     const result = await buildApp({ outdir })

@@ -1,34 +1,35 @@
 package dev.shoal.codegen;
 
 import dev.shoal.engine.App;
+import dev.shoal.engine.AppSource;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 import java.util.Set;
 
 /**
- * The command line: loads an App from a class with a static {@code app()}, runs the {@link Advisor}
- * and writes the TypeScript, or with {@code --check} compares it with the file on disk. Exit
- * status: 0 done, 1 the file is stale or the advisor found an ERROR, 2 bad usage or an App that
- * does not load.
+ * The command line: loads the app (the {@link AppSource} that {@code --app} names, or else the one
+ * the classpath's service file lists), runs the {@link Advisor} and writes the TypeScript, or with
+ * {@code --check} compares it with the file on disk. Exit status: 0 done, 1 the file is stale or
+ * the advisor found an ERROR, 2 bad usage or an App that does not load.
  */
 public final class Main {
-    static final String DEFAULT_APP = "dev.shoal.example.ChatApp";
     static final String USAGE = """
             usage: java -cp <classpath> dev.shoal.codegen.Main [--app <class>] --out <file.ts> [--check] [--allow CODE:subject]...
-              --app    class with a static app() returning dev.shoal.engine.App (default %s)
+              --app    your app's class, implementing dev.shoal.engine.AppSource (default: the one listed in
+                       META-INF/services/dev.shoal.engine.AppSource on the classpath)
               --out    the TypeScript file to write, or with --check to compare
               --check  write nothing; fail when the file differs from what would be generated
-              --allow  accept one advisor finding (as printed: CODE:subject), e.g. --allow SHAPE_SYNCS_CREDENTIAL:invites"""
-            .formatted(DEFAULT_APP);
+              --allow  accept one advisor finding (as printed: CODE:subject), e.g. --allow SHAPE_SYNCS_CREDENTIAL:invites
+              --allow-list=A,B  the same for several findings at once""";
 
     private Main() {}
 
@@ -42,6 +43,7 @@ public final class Main {
     static int run(String[] argv, PrintStream out, PrintStream err) {
         Options options;
         App app;
+        String name;
         String ts;
         try {
             options = Options.parse(argv);
@@ -49,27 +51,29 @@ public final class Main {
                 out.println(USAGE);
                 return 0;
             }
-            app = load(options.app);
-            ts = Codegen.typescript(app, options.app);
+            Loaded loaded = load(options.app);
+            app = loaded.app();
+            name = loaded.name();
+            ts = Codegen.typescript(app, name);
         } catch (IllegalArgumentException e) {
             err.println("shoal-codegen: " + e.getMessage());
             return 2;
         }
-        boolean failed = report(options, Advisor.check(app), out, err);
+        boolean failed = report(options, name, Advisor.check(app), out, err);
         Path file = options.out.toAbsolutePath().normalize();
         try {
             if (options.check) {
-                String stale = stale(file, ts, options.app);
+                String stale = stale(file, ts, name);
                 if (stale != null) {
                     err.println("shoal-codegen: " + stale);
                     failed = true;
                 } else {
-                    out.println("shoal-codegen: " + file + " is up to date with " + options.app);
+                    out.println("shoal-codegen: " + file + " is up to date with " + name);
                 }
             } else {
                 Files.createDirectories(file.getParent());
                 Files.writeString(file, ts, StandardCharsets.UTF_8);
-                out.println("shoal-codegen: wrote " + file + " from " + options.app);
+                out.println("shoal-codegen: wrote " + file + " from " + name);
             }
         } catch (IOException e) {
             err.println("shoal-codegen: cannot " + (options.check ? "read " : "write ") + file + ": " + e);
@@ -79,7 +83,7 @@ public final class Main {
     }
 
     /** Prints every finding; true when an ERROR that is not allowed remains. */
-    private static boolean report(Options options, List<Finding> findings, PrintStream out, PrintStream err) {
+    private static boolean report(Options options, String name, List<Finding> findings, PrintStream out, PrintStream err) {
         int[] count = new int[Finding.Severity.values().length];
         Set<String> unused = new LinkedHashSet<>(options.allowed);
         List<String> lines = new ArrayList<>();
@@ -94,14 +98,14 @@ public final class Main {
             blocking += f.severity() == Finding.Severity.ERROR ? 1 : 0;
             lines.add("  " + f.severity() + " " + f.key() + ": " + f.message());
         }
-        out.println("shoal-codegen advisor on " + options.app + ": " + count[0] + " error(s), " + count[1]
+        out.println("shoal-codegen advisor on " + name + ": " + count[0] + " error(s), " + count[1]
                 + " warning(s), " + count[2] + " info(s)" + (lines.isEmpty() ? "" : ":"));
         lines.forEach(out::println);
         for (String key : unused) {
             err.println("shoal-codegen: --allow " + key + " matched no finding: remove it");
         }
         if (blocking > 0) {
-            err.println("shoal-codegen: the advisor found " + blocking + " ERROR finding(s) in " + options.app
+            err.println("shoal-codegen: the advisor found " + blocking + " ERROR finding(s) in " + name
                     + ": fix them, or accept one with --allow CODE:subject");
         }
         return blocking > 0;
@@ -129,36 +133,73 @@ public final class Main {
                 + " (expected " + wantLine + ", found " + haveLine + ")." + regenerate;
     }
 
-    static App load(String className) {
+    /**
+     * The app {@code className} names (a public {@link AppSource} with a no-argument constructor), or
+     * with null the one the classpath's service file lists, as the Durable Object finds it.
+     */
+    static Loaded load(String className) {
+        if (className == null) {
+            List<String> found = new ArrayList<>();
+            AppSource source = null;
+            try {
+                for (AppSource s : ServiceLoader.load(AppSource.class, Main.class.getClassLoader())) {
+                    found.add(s.getClass().getName());
+                    source = s;
+                }
+            } catch (ServiceConfigurationError e) {
+                throw new IllegalArgumentException("the app listed in " + AppSource.SERVICE_FILE + " does not load: " + e.getMessage(), e);
+            }
+            if (found.size() != 1) {
+                throw new IllegalArgumentException((found.isEmpty() ? "no app found: " : "more than one app found " + found + ": ")
+                        + "list your app's class (it implements " + AppSource.class.getName() + ") as the one line of " + AppSource.SERVICE_FILE
+                        + ", or pass --app <class>");
+            }
+            return new Loaded(found.get(0), build(source, found.get(0)));
+        }
         Class<?> type;
         try {
             type = Class.forName(className, true, Main.class.getClassLoader());
         } catch (ClassNotFoundException e) {
-            throw new IllegalArgumentException("no class " + className + " on the classpath: pass --app with the class"
-                    + " whose static app() returns your App, and put its module on the classpath");
+            throw new IllegalArgumentException("no class " + className + " on the classpath: pass --app with your app's class"
+                    + " (it implements " + AppSource.class.getName() + ") and put its module on the classpath");
         } catch (ExceptionInInitializerError e) {
             throw new IllegalArgumentException("loading " + className + " failed: " + e.getCause(), e);
         }
-        Method factory;
-        try {
-            factory = type.getMethod("app");
-        } catch (NoSuchMethodException e) {
-            factory = null;
+        if (!AppSource.class.isAssignableFrom(type)) {
+            throw new IllegalArgumentException(className + " does not implement " + AppSource.class.getName());
         }
-        if (factory == null || !Modifier.isStatic(factory.getModifiers()) || !App.class.isAssignableFrom(factory.getReturnType())) {
-            throw new IllegalArgumentException(className + " has no public static app() returning " + App.class.getName());
-        }
+        AppSource source;
         try {
-            return (App) factory.invoke(null);
+            source = (AppSource) type.getConstructor().newInstance();
+        } catch (NoSuchMethodException | IllegalAccessException e) {
+            throw new IllegalArgumentException(className + " needs a public no-argument constructor (and a public class)", e);
         } catch (InvocationTargetException e) {
-            throw new IllegalArgumentException(className + ".app() failed: " + e.getCause(), e.getCause());
-        } catch (IllegalAccessException e) {
-            throw new IllegalArgumentException(className + ".app() is not accessible: make the class public", e);
+            throw new IllegalArgumentException("new " + className + "() failed: " + e.getCause(), e.getCause());
+        } catch (InstantiationException e) {
+            throw new IllegalArgumentException(className + " cannot be instantiated: make it a concrete class", e);
+        }
+        return new Loaded(className, build(source, className));
+    }
+
+    /** An app and the class that defined it. */
+    record Loaded(String name, App app) {}
+
+    private static App build(AppSource source, String name) {
+        try {
+            App app = source.app();
+            if (app == null) {
+                throw new IllegalArgumentException(name + ".app() returned null");
+            }
+            return app;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ".app() refused its definitions: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(name + ".app() failed: " + e, e);
         }
     }
 
     private static final class Options {
-        String app = DEFAULT_APP;
+        String app;
         Path out;
         boolean check;
         boolean help;
@@ -174,7 +215,16 @@ public final class Main {
                     case "--app" -> o.app = value(argv, ++i, a);
                     case "--out" -> o.out = Path.of(value(argv, ++i, a));
                     case "--allow" -> o.allowed.add(value(argv, ++i, a));
-                    default -> throw new IllegalArgumentException("unknown argument " + a + "\n" + USAGE);
+                    default -> {
+                        if (!a.startsWith("--allow-list=")) {
+                            throw new IllegalArgumentException("unknown argument " + a + "\n" + USAGE);
+                        }
+                        for (String key : a.substring("--allow-list=".length()).split(",")) {
+                            if (!key.isBlank()) {
+                                o.allowed.add(key.trim());
+                            }
+                        }
+                    }
                 }
             }
             if (o.out == null && !o.help) {

@@ -13,7 +13,6 @@ import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.schema.V;
 import dev.shoal.engine.shape.Shape;
 import dev.shoal.engine.where.Where;
-import dev.shoal.example.ChatApp;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -197,16 +196,5 @@ class AdvisorTest {
         assertTrue(Advisor.Names.credential("apiKey"));
         assertTrue(!Advisor.Names.credential("secretary"));
         assertTrue(!Advisor.Names.credential("keyboard"));
-    }
-
-    /** The example's design points: identities stamped from ctx.auth(), every policy reads Where.me(). */
-    @Test
-    void chatAppHasNoErrorsAndTakesNoIdentityFromClients() {
-        List<Finding> findings = Advisor.check(ChatApp.app());
-        assertTrue(findings.stream().noneMatch(f -> f.severity() == Severity.ERROR), findings::toString);
-        for (String code : List.of("TABLE_NO_READ_POLICY", "READ_POLICY_IGNORES_IDENTITY", "AUTHOR_NOT_PINNED",
-                "SHAPE_TAKES_IDENTITY", "MUTATOR_TAKES_AUTHOR", "SHAPE_SYNCS_CREDENTIAL")) {
-            none(findings, code);
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.shoal.codegen;
 
 import dev.shoal.engine.App;
+import dev.shoal.engine.AppSource;
 import dev.shoal.engine.mutate.Mutator;
 import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.schema.V;
@@ -8,8 +9,7 @@ import dev.shoal.engine.shape.Shape;
 import dev.shoal.engine.where.Where;
 
 /** A small app with a column of every validator kind, for the TypeScript tests. */
-public final class KitchenApp {
-    private KitchenApp() {}
+public final class KitchenApp implements AppSource {
 
     static Table things() {
         return Table.named("things")
@@ -52,7 +52,8 @@ public final class KitchenApp {
         return Mutator.named("ping").server((ctx, args) -> {});
     }
 
-    public static App app() {
+    @Override
+    public App app() {
         return App.builder().table(things()).shape(openThings()).shape(allThings()).mutator(addThing()).mutator(ping()).build();
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shoal.engine.App;
+import dev.shoal.engine.AppSource;
 import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.schema.V;
 import dev.shoal.engine.shape.Shape;
@@ -18,15 +19,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 class MainTest {
     /** An app whose only shape syncs a password: the advisor's ERROR. */
-    public static final class LeakyApp {
-        public static App app() {
+    public static final class LeakyApp implements AppSource {
+        @Override
+        public App app() {
             return App.builder().table(Table.named("users").column("password", V.string()).readPolicy(Where.eq("id", Where.me())))
                     .shape(Shape.named("everyone").on("users").where(a -> Where.all())).build();
         }
     }
 
-    public static final class BrokenApp {
-        public static App app() {
+    public static final class BrokenApp implements AppSource {
+        @Override
+        public App app() {
             return App.builder().shape(Shape.named("s").on("nowhere").where(a -> Where.all())).build();
         }
     }
@@ -48,7 +51,7 @@ class MainTest {
         Run write = run("--app", KITCHEN, "--out", file.toString());
         assertEquals(0, write.status(), write.err());
         assertTrue(write.out().contains("wrote " + file), write.out());
-        assertEquals(Codegen.typescript(KitchenApp.app(), KITCHEN), Files.readString(file));
+        assertEquals(Codegen.typescript(new KitchenApp().app(), KITCHEN), Files.readString(file));
         Run check = run("--app", KITCHEN, "--out", file.toString(), "--check");
         assertEquals(0, check.status(), check.err());
         assertTrue(check.out().contains("is up to date with " + KITCHEN), check.out());
@@ -63,7 +66,7 @@ class MainTest {
         assertEquals(1, check.status());
         assertTrue(check.err().contains(file + " is stale: it differs from what " + KITCHEN + " generates, first at line"), check.err());
         assertTrue(check.err().contains("(expected `  done: boolean;`, found `  done: string;`)"), check.err());
-        assertTrue(check.err().contains("Regenerate it with `mvn -pl java-src/codegen -am package -Pregenerate` and commit it."), check.err());
+        assertTrue(check.err().contains("Regenerate it with `mvn -Pregenerate -DskipTests package` and commit it."), check.err());
         assertTrue(Files.readString(file).contains("  done: string;"), "--check writes nothing");
     }
 
@@ -73,7 +76,7 @@ class MainTest {
         Run missing = run("--app", KITCHEN, "--out", file.toString(), "--check");
         assertEquals(1, missing.status());
         assertTrue(missing.err().contains(file + " does not exist."), missing.err());
-        String full = Codegen.typescript(KitchenApp.app(), KITCHEN);
+        String full = Codegen.typescript(new KitchenApp().app(), KITCHEN);
         Files.writeString(file, full.substring(0, full.length() - 20));
         Run truncated = run("--app", KITCHEN, "--out", file.toString(), "--check");
         assertEquals(1, truncated.status());
@@ -83,7 +86,7 @@ class MainTest {
     @Test
     void windowsLineEndsAreNotStaleness(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("app.gen.ts");
-        Files.writeString(file, Codegen.typescript(KitchenApp.app(), KITCHEN).replace("\n", "\r\n"));
+        Files.writeString(file, Codegen.typescript(new KitchenApp().app(), KITCHEN).replace("\n", "\r\n"));
         assertEquals(0, run("--app", KITCHEN, "--out", file.toString(), "--check").status());
     }
 
@@ -116,18 +119,29 @@ class MainTest {
         assertTrue(noClass.err().contains("no class com.example.Nope on the classpath"), noClass.err());
         Run noFactory = run("--app", MainTest.class.getName(), "--out", out);
         assertEquals(2, noFactory.status());
-        assertTrue(noFactory.err().contains("has no public static app() returning dev.shoal.engine.App"), noFactory.err());
+        assertTrue(noFactory.err().contains(MainTest.class.getName() + " does not implement dev.shoal.engine.AppSource"), noFactory.err());
         Run broken = run("--app", BrokenApp.class.getName(), "--out", out);
         assertEquals(2, broken.status());
-        assertTrue(broken.err().contains(".app() failed: java.lang.IllegalArgumentException: shape s is on unknown table nowhere"), broken.err());
+        assertTrue(broken.err().contains(".app() refused its definitions: shape s is on unknown table nowhere"), broken.err());
         assertTrue(!Files.exists(Path.of(out)));
     }
 
+    /** src/test/resources/META-INF/services names KitchenApp, as an app's build names its app. */
     @Test
-    void theDefaultAppIsTheChatExample(@TempDir Path dir) throws Exception {
-        Path file = dir.resolve("chat.ts");
+    void withoutAppTheServiceFileNamesIt(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("kitchen.ts");
         Run run = run("--out", file.toString());
         assertEquals(0, run.status(), run.err());
-        assertTrue(Files.readString(file).startsWith("// Generated by shoal-codegen from dev.shoal.example.ChatApp."));
+        assertEquals(Codegen.typescript(new KitchenApp().app(), KITCHEN), Files.readString(file));
+        assertTrue(run.out().contains("wrote " + file + " from " + KITCHEN), run.out());
+    }
+
+    @Test
+    void anAllowListAcceptsSeveralFindings(@TempDir Path dir) {
+        Path file = dir.resolve("leaky.gen.ts");
+        Run allowed = run("--app", LeakyApp.class.getName(), "--out", file.toString(), "--allow-list=SHAPE_SYNCS_CREDENTIAL:everyone,");
+        assertEquals(0, allowed.status(), allowed.err());
+        Run empty = run("--app", LeakyApp.class.getName(), "--out", file.toString(), "--allow-list=");
+        assertEquals(1, empty.status(), "an empty list (the parent POM's default) accepts nothing");
     }
 }

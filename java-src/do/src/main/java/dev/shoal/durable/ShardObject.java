@@ -1,8 +1,11 @@
 package dev.shoal.durable;
 
+import dev.shoal.engine.App;
+import dev.shoal.engine.AppSource;
 import dev.shoal.engine.Limits;
 import dev.shoal.engine.sync.Shard;
-import dev.shoal.example.ChatApp;
+import java.util.Iterator;
+import java.util.ServiceLoader;
 import org.teavm.jso.JSBody;
 import org.teavm.jso.JSExport;
 import org.teavm.jso.JSObject;
@@ -10,7 +13,8 @@ import org.teavm.jso.JSObject;
 /**
  * The engine as the shim sees it: {@code new ShardObject(ctx.storage, peers, shardName)}, one per
  * Durable Object instance. The whole Java/JS boundary is these few methods taking strings and
- * numbers; the app bound here is the example chat app.
+ * numbers. The app is the one the build's service file names ({@link AppSource}): TeaVM resolves
+ * {@link ServiceLoader} at compile time, so nothing here names an app.
  */
 public final class ShardObject {
     private final Shard shard;
@@ -21,7 +25,7 @@ public final class ShardObject {
      */
     @JSExport
     public ShardObject(JSObject storage, JSObject peers, String shardName, JSObject limits) {
-        this.shard = new Shard(ChatApp.app(), new JsSql(storage), JsJson.PARSER, new JsPeers(peers), shardName,
+        this.shard = new Shard(app(), new JsSql(storage), JsJson.PARSER, new JsPeers(peers), shardName,
                 Limits.fromJson(JsJson.PARSER.parse(limitsText(limits))));
     }
 
@@ -76,6 +80,20 @@ public final class ShardObject {
     @JSExport
     public String epoch() {
         return shard.epoch();
+    }
+
+    /** The app the build named; a build that names none (or two) fails here with what to fix. */
+    private static App app() {
+        Iterator<AppSource> sources = ServiceLoader.load(AppSource.class).iterator();
+        if (!sources.hasNext()) {
+            throw new IllegalStateException("this engine was built without an app: list your app's class (it implements "
+                    + AppSource.class.getName() + ") as the one line of " + AppSource.SERVICE_FILE + ", then rebuild");
+        }
+        AppSource source = sources.next();
+        if (sources.hasNext()) {
+            throw new IllegalStateException("this engine was built with more than one app: keep one line in " + AppSource.SERVICE_FILE);
+        }
+        return source.app();
     }
 
     @JSBody(params = "o", script = "return o == null ? '{}' : typeof o === 'string' ? o : JSON.stringify(o);")

@@ -3,9 +3,9 @@ package dev.shoal.engine.log;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.shoal.engine.jvm.JacksonJson;
+import dev.shoal.testkit.JacksonJson;
 import dev.shoal.engine.jvm.NotesApp;
-import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.testkit.TestShard;
 import dev.shoal.protocol.Json;
 import org.junit.jupiter.api.Test;
 

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.shoal.engine.App;
 import dev.shoal.engine.Limits;
-import dev.shoal.engine.jvm.JdbcSql;
-import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.testkit.JdbcSql;
+import dev.shoal.testkit.TestShard;
 import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.schema.V;
 import dev.shoal.engine.shape.Shape;
@@ -29,7 +29,7 @@ class SchemaEvolutionTest {
         t.send("c", "{\"type\":\"subscribe\",\"id\":\"s\",\"shape\":\"all\",\"args\":{}}");
         assertEquals("{\"id\":\"n1\",\"title\":\"old row\",\"topic\":null}", t.peers.rowsTo("c").get(0).get("doc").text());
         sql.exec("UPDATE notes SET topic = 'new' WHERE id = 'n1'");
-        assertEquals("new", dev.shoal.engine.jvm.JacksonJson.parse(
+        assertEquals("new", dev.shoal.testkit.JacksonJson.parse(
                 sql.queryString("SELECT doc FROM __cdc_log ORDER BY seq DESC LIMIT 1")).get("topic").asString(),
                 "the log triggers were rebuilt with the new column");
     }

@@ -5,7 +5,7 @@ import static dev.shoal.engine.mutate.Pusher.put;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.shoal.engine.jvm.NotesApp;
-import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.testkit.TestShard;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -3,10 +3,10 @@ package dev.shoal.engine.mutate;
 import static dev.shoal.engine.mutate.Pusher.m;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.shoal.engine.jvm.JacksonJson;
+import dev.shoal.testkit.JacksonJson;
 import dev.shoal.engine.jvm.NotesApp;
-import dev.shoal.engine.jvm.Replica;
-import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.testkit.Replica;
+import dev.shoal.testkit.TestShard;
 import dev.shoal.protocol.Json;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;

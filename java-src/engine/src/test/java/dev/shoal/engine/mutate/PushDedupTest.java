@@ -5,9 +5,9 @@ import static dev.shoal.engine.mutate.Pusher.put;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.shoal.engine.Limits;
-import dev.shoal.engine.jvm.JdbcSql;
+import dev.shoal.testkit.JdbcSql;
 import dev.shoal.engine.jvm.NotesApp;
-import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.testkit.TestShard;
 import dev.shoal.protocol.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;

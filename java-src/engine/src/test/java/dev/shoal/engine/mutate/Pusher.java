@@ -1,6 +1,6 @@
 package dev.shoal.engine.mutate;
 
-import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.testkit.TestShard;
 import dev.shoal.protocol.Json;
 import dev.shoal.protocol.JsonText;
 import java.util.ArrayList;

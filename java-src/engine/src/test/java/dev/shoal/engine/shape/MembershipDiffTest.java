@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shoal.engine.jvm.NotesApp;
-import dev.shoal.engine.jvm.Replica;
-import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.testkit.Replica;
+import dev.shoal.testkit.TestShard;
 import dev.shoal.protocol.Json;
 import java.util.ArrayList;
 import java.util.List;

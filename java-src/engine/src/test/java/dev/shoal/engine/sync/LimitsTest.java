@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shoal.engine.App;
 import dev.shoal.engine.Limits;
-import dev.shoal.engine.jvm.JdbcSql;
+import dev.shoal.testkit.JdbcSql;
 import dev.shoal.engine.jvm.NotesApp;
-import dev.shoal.engine.jvm.Replica;
-import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.testkit.Replica;
+import dev.shoal.testkit.TestShard;
 import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.schema.V;
 import dev.shoal.engine.shape.Shape;
@@ -104,7 +104,7 @@ class LimitsTest {
 
     @Test
     void theFrameLimitCountsUtf8Bytes() {
-        Limits limits = Limits.fromJson(dev.shoal.engine.jvm.JacksonJson.parse("{\"frameBytesMax\": 1000}"));
+        Limits limits = Limits.fromJson(dev.shoal.testkit.JacksonJson.parse("{\"frameBytesMax\": 1000}"));
         TestShard t = new TestShard(NotesApp.app(), JdbcSql.memory(), limits);
         t.open("ascii", "u", "c1");
         t.open("wide", "u", "c2");

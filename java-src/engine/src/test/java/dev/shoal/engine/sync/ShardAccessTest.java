@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shoal.engine.App;
 import dev.shoal.engine.jvm.NotesApp;
-import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.testkit.TestShard;
 import org.junit.jupiter.api.Test;
 
 class ShardAccessTest {

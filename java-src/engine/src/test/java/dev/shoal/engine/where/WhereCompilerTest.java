@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.shoal.engine.jvm.JdbcSql;
+import dev.shoal.testkit.JdbcSql;
 import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.schema.V;
 import dev.shoal.engine.sql.Rows;

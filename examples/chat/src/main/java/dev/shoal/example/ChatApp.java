@@ -1,0 +1,155 @@
+package dev.shoal.example;
+
+import static dev.shoal.engine.where.Where.and;
+import static dev.shoal.engine.where.Where.eq;
+import static dev.shoal.engine.where.Where.exists;
+import static dev.shoal.engine.where.Where.me;
+import static dev.shoal.engine.where.Where.or;
+
+import dev.shoal.engine.App;
+import dev.shoal.engine.AppSource;
+import dev.shoal.engine.ShoalError;
+import dev.shoal.engine.mutate.Mutator;
+import dev.shoal.engine.mutate.Row;
+import dev.shoal.engine.schema.Table;
+import dev.shoal.engine.schema.V;
+import dev.shoal.engine.shape.Shape;
+import dev.shoal.engine.where.Where;
+
+/**
+ * The example app: chat with channels. Its schema, read and write policies, shapes and mutators,
+ * all in Java. A user sees only the channels they belong to, their messages and their members.
+ * The build finds it through src/main/resources/META-INF/services/dev.shoal.engine.AppSource.
+ */
+public final class ChatApp implements AppSource {
+    /** "The row's channel has me as a member", for a row whose channel id is in {@code column}. */
+    private static Where memberOf(String column) {
+        return exists("channelMembers", column, "channelId", eq("userId", me()));
+    }
+
+    public static final Table CHANNELS = Table.named("channels")
+            .column("name", V.string().min(1).max(200))
+            .column("topic", V.optional(V.string().max(500)))
+            .column("createdBy", V.string())
+            .readPolicy(memberOf("id"))
+            .insertPolicy(eq("createdBy", me()))
+            .updatePolicy(memberOf("id"))
+            .deletePolicy(eq("createdBy", me()));
+
+    /**
+     * Membership rows have the id {@code channelId + "/" + userId}, so a pair exists at most once
+     * ("/" never occurs in a channel id, so the pair reads back unambiguously; user ids are free-form).
+     */
+    public static final Table CHANNEL_MEMBERS = Table.named("channelMembers")
+            .id(V.string().min(3).max(260))
+            .column("channelId", V.id("channels"))
+            .column("userId", V.string().min(1).max(128))
+            .index("channelId", "userId")
+            .index("userId")
+            .readPolicy(memberOf("channelId"))
+            // Members add members; the creator of a channel adds the first one (itself).
+            .insertPolicy(or(memberOf("channelId"), exists("channels", "channelId", "id", eq("createdBy", me()))))
+            .updatePolicy(or()) // memberships are added and removed, never edited
+            .deletePolicy(memberOf("channelId"));
+
+    public static final Table MESSAGES = Table.named("messages")
+            .column("channelId", V.id("channels"))
+            .column("authorId", V.string())
+            .column("text", V.string().min(1).max(4000))
+            .column("createdAt", V.number())
+            .index("channelId")
+            .readPolicy(memberOf("channelId"))
+            .insertPolicy(and(eq("authorId", me()), memberOf("channelId")))
+            .updatePolicy(eq("authorId", me()))
+            .deletePolicy(eq("authorId", me()));
+
+    public static final Shape MESSAGES_BY_CHANNEL = Shape.named("messagesByChannel").on("messages")
+            .args(V.object().field("channelId", V.id("channels")))
+            .where(args -> eq("channelId", args.get("channelId").asString()))
+            .columns("id", "channelId", "authorId", "text", "createdAt");
+
+    /** Every channel I belong to: the read policy does the choosing. {@code createdBy} is not synced. */
+    public static final Shape MY_CHANNELS = Shape.named("myChannels").on("channels")
+            .where(args -> Where.all())
+            .columns("id", "name", "topic");
+
+    public static final Shape MEMBERS_BY_CHANNEL = Shape.named("membersByChannel").on("channelMembers")
+            .args(V.object().field("channelId", V.id("channels")))
+            .where(args -> eq("channelId", args.get("channelId").asString()))
+            .columns("id", "channelId", "userId");
+
+    public static final Mutator CREATE_CHANNEL = Mutator.named("createChannel")
+            .args(V.object().field("id", V.id("channels")).field("name", V.string().min(1).max(200)))
+            .server((ctx, args) -> {
+                String id = args.get("id").asString();
+                String me = ctx.auth().userId();
+                ctx.db().insert("channels", Row.of("id", id, "name", args.get("name").asString(), "createdBy", me));
+                ctx.db().insert("channelMembers", Row.of("id", memberId(id, me), "channelId", id, "userId", me));
+            });
+
+    /** Patches only {@code name}: a concurrent {@link #SET_TOPIC} of the same channel survives. */
+    public static final Mutator RENAME_CHANNEL = Mutator.named("renameChannel")
+            .args(V.object().field("id", V.id("channels")).field("name", V.string().min(1).max(200)))
+            .server((ctx, args) -> ctx.db().patch("channels", args.get("id").asString(), Row.of("name", args.get("name").asString())));
+
+    /** Patches only {@code topic}. */
+    public static final Mutator SET_TOPIC = Mutator.named("setTopic")
+            .args(V.object().field("id", V.id("channels")).field("topic", V.string().max(500)))
+            .server((ctx, args) -> ctx.db().patch("channels", args.get("id").asString(), Row.of("topic", args.get("topic").asString())));
+
+    public static final Mutator ADD_MEMBER = Mutator.named("addMember")
+            .args(V.object().field("channelId", V.id("channels")).field("userId", V.string().min(1).max(128)))
+            .server((ctx, args) -> {
+                String channel = args.get("channelId").asString();
+                String user = args.get("userId").asString();
+                ctx.db().insert("channelMembers", Row.of("id", memberId(channel, user), "channelId", channel, "userId", user));
+            });
+
+    public static final Mutator REMOVE_MEMBER = Mutator.named("removeMember")
+            .args(V.object().field("channelId", V.id("channels")).field("userId", V.string().min(1).max(128)))
+            .server((ctx, args) -> {
+                String channel = args.get("channelId").asString();
+                // Checked first, so a non-member learns nothing about who is in the channel.
+                if (!ctx.db().exists("channelMembers", and(eq("channelId", channel), eq("userId", me())))) {
+                    throw ShoalError.forbidden("only members of " + channel + " may remove members");
+                }
+                ctx.db().delete("channelMembers", memberId(channel, args.get("userId").asString()));
+            });
+
+    /** The client picks the id, so its optimistic row and the server's row share a key. */
+    public static final Mutator SEND_MESSAGE = Mutator.named("sendMessage")
+            .args(V.object().field("id", V.id("messages")).field("channelId", V.id("channels"))
+                    .field("text", V.string().min(1).max(4000)))
+            .server((ctx, args) -> ctx.db().insert("messages", Row.of(
+                    "id", args.get("id").asString(),
+                    "channelId", args.get("channelId").asString(),
+                    // stamped from the verified identity, never from args
+                    "authorId", ctx.auth().userId(),
+                    "text", args.get("text").asString(),
+                    "createdAt", ctx.now())));
+
+    static String memberId(String channelId, String userId) {
+        return channelId + "/" + userId;
+    }
+
+    @Override
+    public App app() {
+        return App.builder()
+                .requireReadPolicies()
+                // A shard named "user:<id>" is that user's private space; every other shard is shared.
+                .shardAccess((auth, shard) -> !shard.startsWith("user:") || shard.equals("user:" + auth.userId()))
+                .table(CHANNELS)
+                .table(CHANNEL_MEMBERS)
+                .table(MESSAGES)
+                .shape(MESSAGES_BY_CHANNEL)
+                .shape(MY_CHANNELS)
+                .shape(MEMBERS_BY_CHANNEL)
+                .mutator(CREATE_CHANNEL)
+                .mutator(RENAME_CHANNEL)
+                .mutator(SET_TOPIC)
+                .mutator(ADD_MEMBER)
+                .mutator(REMOVE_MEMBER)
+                .mutator(SEND_MESSAGE)
+                .build();
+    }
+}

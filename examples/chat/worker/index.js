@@ -1,0 +1,8 @@
+// The example chat's Worker entry: Shoal's Worker and Durable Object bound to this app's engine
+// (build/engine.js: the engine and ChatApp, compiled by TeaVM in `mvn package`).
+import { ShardObject } from "../build/engine.js";
+import { shoal } from "@shoal/worker";
+
+const app = shoal({ engine: ShardObject });
+export default app.worker;
+export const ShardDO = app.ShardDO;

@@ -1,0 +1,164 @@
+package dev.shoal.testkit;
+
+import dev.shoal.engine.sql.Rows;
+import dev.shoal.engine.sql.Sql;
+import dev.shoal.engine.sql.SqlException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+
+/**
+ * {@link Sql} over sqlite-jdbc for JVM tests. Enforces the Durable Object's limits (100 bound
+ * parameters, 100 KB statements) so a statement workerd would refuse fails here too.
+ */
+public final class JdbcSql implements Sql, AutoCloseable {
+    private final Connection connection;
+    private int depth;
+
+    public JdbcSql(String path) {
+        try {
+            connection = DriverManager.getConnection("jdbc:sqlite:" + path);
+            connection.setAutoCommit(true);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A fresh in-memory database. */
+    public static JdbcSql memory() {
+        return new JdbcSql(":memory:");
+    }
+
+    @Override
+    public Rows query(String sql, Object... args) {
+        if (args.length > PARAMS_MAX) {
+            throw new SqlException("too many SQL variables: " + args.length + " > " + PARAMS_MAX);
+        }
+        if (sql.getBytes(StandardCharsets.UTF_8).length > STATEMENT_BYTES_MAX) {
+            throw new SqlException("statement too long");
+        }
+        try {
+            PreparedStatement st = connection.prepareStatement(sql);
+            for (int i = 0; i < args.length; i++) {
+                bind(st, i + 1, args[i]);
+            }
+            boolean hasRows = st.execute();
+            return hasRows ? new JdbcRows(st.getResultSet()) : new JdbcRows(null);
+        } catch (SQLException e) {
+            throw new SqlException(e.getMessage());
+        }
+    }
+
+    private static void bind(PreparedStatement st, int i, Object v) throws SQLException {
+        if (v == null) {
+            st.setNull(i, Types.NULL);
+        } else if (v instanceof String s) {
+            st.setString(i, s);
+        } else if (v instanceof Long || v instanceof Integer) {
+            st.setLong(i, ((Number) v).longValue());
+        } else if (v instanceof Double d) {
+            st.setDouble(i, d);
+        } else if (v instanceof Boolean b) {
+            st.setLong(i, b ? 1 : 0);
+        } else {
+            throw new IllegalArgumentException("cannot bind " + v.getClass());
+        }
+    }
+
+    @Override
+    public void transaction(Runnable body) {
+        if (depth > 0) {
+            body.run();
+            return;
+        }
+        try {
+            connection.setAutoCommit(false);
+            depth++;
+            try {
+                body.run();
+                connection.commit();
+            } catch (RuntimeException | Error e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                depth--;
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new SqlException(e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static final class JdbcRows implements Rows {
+        private final ResultSet rs;
+
+        JdbcRows(ResultSet rs) {
+            this.rs = rs;
+        }
+
+        @Override
+        public boolean next() {
+            try {
+                if (rs == null) {
+                    return false;
+                }
+                boolean more = rs.next();
+                if (!more) {
+                    rs.getStatement().close();
+                }
+                return more;
+            } catch (SQLException e) {
+                throw new SqlException(e.getMessage());
+            }
+        }
+
+        @Override
+        public boolean isNull(int column) {
+            return get(column) == null;
+        }
+
+        @Override
+        public String getString(int column) {
+            Object v = get(column);
+            return v == null ? null : v.toString();
+        }
+
+        @Override
+        public long getLong(int column) {
+            Object v = get(column);
+            return v == null ? 0 : ((Number) v).longValue();
+        }
+
+        @Override
+        public double getDouble(int column) {
+            Object v = get(column);
+            return v == null ? 0 : ((Number) v).doubleValue();
+        }
+
+        @Override
+        public Object get(int column) {
+            try {
+                Object v = rs.getObject(column + 1);
+                if (v instanceof Integer i) {
+                    return (long) i;
+                }
+                return v;
+            } catch (SQLException e) {
+                throw new SqlException(e.getMessage());
+            }
+        }
+    }
+}
