@@ -95,9 +95,10 @@ class TestKitTest {
         assertFalse(row.containsKey("ownerId"), "only the shape's columns are synced");
         assertEquals(onLaptop.rows(), onPhone.rows());
 
-        assertTrue(laptop.push("setRank", "{\"id\":\"t1\",\"rank\":3}").ok());
+        PushResult rank = laptop.push("setRank", "{\"id\":\"t1\",\"rank\":3}");
+        assertEquals(new PushResult(1, "ok", null, null), rank, "each client id counts its own mutations");
         assertEquals(3L, onPhone.rows().get("t1").get("rank"), "an INTEGER column reads as a Long");
-        assertEquals(1, laptop.push("deleteTodo", "{\"id\":\"t1\"}").id(), "each client id counts its own mutations");
+        assertTrue(laptop.push("deleteTodo", "{\"id\":\"t1\"}").ok());
         assertEquals(Map.of(), onPhone.rows());
         assertEquals(Set.of("t1"), onPhone.idsEverSeen());
     }
@@ -157,7 +158,7 @@ class TestKitTest {
         assertEquals(new PushResult(1, "duplicate", null, null), again);
         assertEquals("duplicate", first.push(1, "deleteTodo", "{\"id\":\"t1\"}").status(), "not even a different mutation runs");
         assertEquals(1, shard.count("SELECT count(*) FROM todos"));
-        assertEquals(2, shard.count("SELECT count(*) FROM __cdc_log") + 1, "one write in the log");
+        assertEquals(1, shard.count("SELECT count(*) FROM __cdc_log"), "one write in the log");
         assertEquals(Set.of("t1"), todos.rows().keySet());
 
         assertEquals("OUT_OF_ORDER", first.push(5, "deleteTodo", "{\"id\":\"t1\"}").code());
