@@ -32,6 +32,7 @@ class TestKitTest {
             .column("title", V.string().min(1).max(200))
             .column("done", V.bool())
             .column("rank", V.optional(V.integer()))
+            .column("createdAt", V.number())
             .readPolicy(eq("ownerId", me()))
             .insertPolicy(eq("ownerId", me()))
             .updatePolicy(eq("ownerId", me()))
@@ -42,11 +43,12 @@ class TestKitTest {
                 .requireReadPolicies()
                 .table(TODOS)
                 .shape(Shape.named("myTodos").on("todos").where(args -> Where.all())
-                        .columns("id", "title", "done", "rank"))
+                        .columns("id", "title", "done", "rank", "createdAt"))
                 .mutator(Mutator.named("addTodo")
                         .args(V.object().field("id", V.id("todos")).field("title", V.string().min(1).max(200)))
                         .server((ctx, a) -> ctx.db().insert("todos", Row.of("id", a.get("id").asString(),
-                                "ownerId", ctx.auth().userId(), "title", a.get("title").asString(), "done", false))))
+                                "ownerId", ctx.auth().userId(), "title", a.get("title").asString(), "done", false,
+                                "createdAt", ctx.now()))))
                 .mutator(Mutator.named("setDone")
                         .args(V.object().field("id", V.id("todos")).field("done", V.bool()))
                         .server((ctx, a) -> ctx.db().patch("todos", a.get("id").asString(),
@@ -93,6 +95,7 @@ class TestKitTest {
         assertEquals(Boolean.FALSE, row.get("done"));
         assertTrue(row.containsKey("rank") && row.get("rank") == null, "a null column is there, as null: " + row);
         assertFalse(row.containsKey("ownerId"), "only the shape's columns are synced");
+        assertTrue(row.get("createdAt") instanceof Double, "a REAL column reads as a Double: " + row);
         assertEquals(onLaptop.rows(), onPhone.rows());
 
         PushResult rank = laptop.push("setRank", "{\"id\":\"t1\",\"rank\":3}");
