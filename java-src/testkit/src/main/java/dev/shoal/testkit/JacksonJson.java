@@ -11,7 +11,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** {@link Json} on the JVM: jackson-core's streaming parser builds a small immutable tree. */
+/**
+ * {@link Json} on the JVM: jackson-core's streaming parser builds a small immutable tree. A number
+ * remembers whether it was written as an integer, so {@link #toJava} can tell {@code 3} from
+ * {@code 3.0}; to the engine every number is a double, as in JavaScript.
+ */
 public final class JacksonJson implements Json {
     private static final JsonFactory FACTORY = new JsonFactory();
     public static final Json.Parser PARSER = JacksonJson::parse;
@@ -60,6 +64,9 @@ public final class JacksonJson implements Json {
             case VALUE_STRING:
                 return new JacksonJson(Kind.STRING, p.getText());
             case VALUE_NUMBER_INT:
+                // An integer beyond a long's range is kept as a double, as JavaScript would.
+                return new JacksonJson(Kind.NUMBER, p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                        ? (Object) p.getDoubleValue() : (Object) p.getLongValue());
             case VALUE_NUMBER_FLOAT:
                 return new JacksonJson(Kind.NUMBER, p.getDoubleValue());
             case VALUE_TRUE:
@@ -85,7 +92,7 @@ public final class JacksonJson implements Json {
 
     @Override
     public double asNumber() {
-        return kind == Kind.NUMBER ? (Double) value : Double.NaN;
+        return kind == Kind.NUMBER ? ((Number) value).doubleValue() : Double.NaN;
     }
 
     @Override
@@ -123,7 +130,7 @@ public final class JacksonJson implements Json {
         return switch (kind) {
             case NULL -> "null";
             case BOOLEAN -> value.toString();
-            case NUMBER -> JsonText.number((Double) value);
+            case NUMBER -> JsonText.number(asNumber());
             case STRING -> JsonText.quote((String) value);
             case ARRAY -> {
                 List<String> parts = new ArrayList<>();
@@ -140,6 +147,49 @@ public final class JacksonJson implements Json {
                 yield "{" + String.join(",", parts) + "}";
             }
         };
+    }
+
+    /**
+     * {@code json} as plain Java values: {@code null}, {@link String}, {@link Boolean}, {@link Long}
+     * for a number written as an integer (e.g. an INTEGER column), {@link Double} for any other
+     * number (e.g. a REAL column, which SQLite writes as {@code 1.0}), an unmodifiable {@link List}
+     * for an array and an unmodifiable {@link Map} (members in their order) for an object. A number
+     * of a {@link Json} not parsed here is a Long when it is integral, a Double otherwise.
+     */
+    @SuppressWarnings("unchecked")
+    public static Object toJava(Json json) {
+        if (json == null) {
+            return null;
+        }
+        switch (json.kind()) {
+            case NULL:
+                return null;
+            case BOOLEAN:
+                return json.asBoolean();
+            case STRING:
+                return json.asString();
+            case NUMBER: {
+                if (json instanceof JacksonJson j) {
+                    return j.value;
+                }
+                double d = json.asNumber();
+                return d == Math.rint(d) && Math.abs(d) < 9.007199254740992E15 ? (Object) (long) d : (Object) d;
+            }
+            case ARRAY: {
+                List<Object> out = new ArrayList<>();
+                for (int i = 0; i < json.size(); i++) {
+                    out.add(toJava(json.at(i)));
+                }
+                return java.util.Collections.unmodifiableList(out);
+            }
+            default: {
+                Map<String, Object> out = new LinkedHashMap<>();
+                for (String k : json.keys()) {
+                    out.put(k, toJava(json.get(k)));
+                }
+                return java.util.Collections.unmodifiableMap(out);
+            }
+        }
     }
 
     @Override

@@ -5,9 +5,15 @@ import dev.shoal.protocol.Json;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Peers for JVM tests: keeps every frame sent, parsed, per connection. */
+/** Peers for JVM tests: keeps every frame sent, parsed and as text, per connection, and every close. */
 public final class RecordingPeers implements Peers {
-    public record Sent(String conn, Json frame) {}
+    /** One frame sent to {@code conn}: parsed, and its {@code text} exactly as the engine sent it. */
+    public record Sent(String conn, Json frame, String text) {
+        /** A frame recorded without its original text: {@code text} is the parsed frame written back. */
+        public Sent(String conn, Json frame) {
+            this(conn, frame, frame.text());
+        }
+    }
 
     public record Closed(String conn, int code) {}
 
@@ -16,7 +22,7 @@ public final class RecordingPeers implements Peers {
 
     @Override
     public void send(String conn, String frame) {
-        sent.add(new Sent(conn, JacksonJson.parse(frame)));
+        sent.add(new Sent(conn, JacksonJson.parse(frame), frame));
     }
 
     @Override
@@ -30,6 +36,17 @@ public final class RecordingPeers implements Peers {
         for (Sent s : sent) {
             if (s.conn().equals(conn)) {
                 out.add(s.frame());
+            }
+        }
+        return out;
+    }
+
+    /** Frames sent to {@code conn}, oldest first, as the JSON text the engine sent. */
+    public List<String> textsTo(String conn) {
+        List<String> out = new ArrayList<>();
+        for (Sent s : sent) {
+            if (s.conn().equals(conn)) {
+                out.add(s.text());
             }
         }
         return out;
