@@ -16,6 +16,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const parent = mkdtempSync(path.join(tmpdir(), "shoal-new-app-"));
 const dir = path.join(parent, "todo-app");
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_UPDATE_NOTIFIER: "1" };
+// The app's own `node --test` must report as a top-level run (TAP), not to this test runner.
+delete env.NODE_TEST_CONTEXT;
 
 function run(command, args, cwd) {
   try {
