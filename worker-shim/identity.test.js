@@ -93,6 +93,26 @@ test("anonymous access: the token renews for the same identity; other tokens and
   assert.equal(await identityOn(await connect(anon, { token: await anon.token("registered"), client: "reg" }), "ch-registered"), "registered");
 });
 
+test("beside a key set with issuer and audience, anonymous tokens carry both and are accepted", async () => {
+  const w = await startWorker({ bindings: {
+    SHOAL_ALLOW_ANONYMOUS: "true",
+    SHOAL_JWKS_URL: "https://id.test/.well-known/jwks.json",
+    SHOAL_JWT_ISSUER: "https://id.test",
+    SHOAL_JWT_AUDIENCE: "shoal, other",
+  } });
+  try {
+    const a = await (await mint(w)).json();
+    const claims = JSON.parse(Buffer.from(a.token.split(".")[1], "base64url"));
+    assert.equal(claims.iss, "https://id.test");
+    assert.equal(claims.aud, "shoal");
+    assert.equal(await identityOn(await connect(w, { token: a.token, client: "k1" }), "ch-keyset"), a.sub);
+    // A token of the deployment's secret without them is refused like any other.
+    assert.equal((await upgrade(w, bearer(await w.token("no-aud")))).status, 401);
+  } finally {
+    await w.stop();
+  }
+});
+
 test("without SHOAL_ALLOW_ANONYMOUS there is no /anonymous and an anonymous token is refused", async () => {
   const minted = await (await mint(anon)).json();
   const plain = await startWorker();

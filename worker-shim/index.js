@@ -209,7 +209,7 @@ async function devToken(request, env) {
     return text(400, `sub must be 1..128 characters, without control characters, not starting with "${ANONYMOUS_PREFIX}"`);
   }
   const exp = Math.floor(Date.now() / 1000) + DEV_TOKEN_TTL_SEC;
-  const token = await signHs256({ sub, exp }, env.SHOAL_JWT_SECRET);
+  const token = await signHs256({ sub, exp, ...checkedClaims(env) }, env.SHOAL_JWT_SECRET);
   return new Response(JSON.stringify({ token, exp }), { headers: { "content-type": "application/json", "cache-control": "no-store" } });
 }
 
@@ -242,11 +242,14 @@ async function anonymousToken(request, env) {
     sub = ANONYMOUS_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(16)));
   }
   const exp = Math.floor(Date.now() / 1000) + ANONYMOUS_TTL_SEC;
-  // With an issuer or audience configured, the verifier checks them on every token, this one too.
-  const audience = list(env.SHOAL_JWT_AUDIENCE)[0];
-  const claims = { sub, exp, ...(env.SHOAL_JWT_ISSUER ? { iss: env.SHOAL_JWT_ISSUER } : {}), ...(audience ? { aud: audience } : {}) };
-  const token = await signHs256(claims, env.SHOAL_JWT_SECRET);
+  const token = await signHs256({ sub, exp, ...checkedClaims(env) }, env.SHOAL_JWT_SECRET);
   return new Response(JSON.stringify({ token, sub, exp }), { headers: { "content-type": "application/json", "cache-control": "no-store" } });
+}
+
+/** iss and aud for a token this Worker signs: the verifier checks them on every token when configured. */
+function checkedClaims(env) {
+  const audience = list(env.SHOAL_JWT_AUDIENCE)[0];
+  return { ...(env.SHOAL_JWT_ISSUER ? { iss: env.SHOAL_JWT_ISSUER } : {}), ...(audience ? { aud: audience } : {}) };
 }
 
 function base64url(bytes) {
