@@ -61,7 +61,10 @@ function list(value) {
 let cachedVerifier = null;
 let cachedKey = null;
 
-/** The token verifier for this env, or null when no key source is configured. Cached per isolate. */
+/**
+ * The token verifier for this env, or null when no key source is configured. Cached per isolate.
+ * Throws for a configuration that cannot be served safely (docs/auth.md, "The Worker's settings").
+ */
 function verifierFor(env) {
   const config = {
     ...(env.SHOAL_JWT_SECRET ? { secret: env.SHOAL_JWT_SECRET } : {}),
@@ -71,16 +74,13 @@ function verifierFor(env) {
     forwardClaims: list(env.SHOAL_FORWARD_CLAIMS),
     clockSkewSec: clockSkewSec(env),
   };
-  if (!config.secret && !config.jwksUrl) {
-    if (anonymousAllowed(env)) throw new TypeError("SHOAL_ALLOW_ANONYMOUS needs SHOAL_JWT_SECRET: anonymous tokens are signed with it");
-    return null;
-  }
+  if (anonymousAllowed(env) && !config.secret) throw new TypeError("SHOAL_ALLOW_ANONYMOUS needs SHOAL_JWT_SECRET: anonymous tokens are signed with it");
+  if (!config.secret && !config.jwksUrl) return null;
   if (config.jwksUrl && !(config.issuer && config.audience)) {
     // Without both, any token the key set signs is accepted: with a shared key set (Firebase's, an
     // Auth0 tenant's) another project's users would get in, as anyone they like.
     throw new TypeError("SHOAL_JWKS_URL needs SHOAL_JWT_ISSUER and SHOAL_JWT_AUDIENCE (docs/auth.md)");
   }
-  if (anonymousAllowed(env) && !config.secret) throw new TypeError("SHOAL_ALLOW_ANONYMOUS needs SHOAL_JWT_SECRET: anonymous tokens are signed with it");
   const key = JSON.stringify(config);
   if (cachedKey !== key) {
     // Kept across requests: the verifier holds the JWKS cache.
@@ -111,7 +111,7 @@ function text(status, body) {
 
 // ---- the Worker ----
 
-/** The verified identity {sub, exp, claims} for the request, or a Response refusing it. */
+/** The verified identity {sub, exp, alg, claims} for the request, or a Response refusing it. */
 async function identify(request, env, verifier) {
   const token = tokenFromRequest(request);
   if (token === null && !presentsCredentials(request)) {
