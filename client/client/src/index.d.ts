@@ -97,6 +97,12 @@ export interface ShoalClientOptions {
   baseUrl: string
   /** Returns a current token; called for every new socket, so an expired token gets refreshed. */
   getToken?: () => string | Promise<string>
+  /**
+   * Sign in anonymously instead of with `getToken`: the Worker (SHOAL_ALLOW_ANONYMOUS=true) mints
+   * a token for a new identity "anon:<random>", which the client keeps (localStorage in browsers,
+   * memory elsewhere, or `store`), presents like any token and renews before it expires.
+   */
+  anonymous?: boolean | { store?: AnonymousTokenStore; fetch?: (url: string, init: { method: string; headers: Record<string, string> }) => Promise<Response> }
   /** The user the outbox belongs to. Default: the `sub` claim of the first token. */
   userId?: string
   /** A WebSocket constructor taking (url, protocols). Default: globalThis.WebSocket. */
@@ -151,9 +157,28 @@ export declare class ShoalClient {
   /** Resolves when the server applied it and a poke covering it was handed to every subscription. */
   mutate(name: string, args: Record<string, unknown>, options?: { shard?: string }): Promise<void>
   close(): Promise<void>
+  /**
+   * Sign-out: close, then delete this user's outboxes from storage (those another tab holds stay),
+   * pending mutations included, so the next person at this browser cannot read them; an anonymous
+   * client also forgets its identity. Resolves with the number of pending mutations discarded.
+   */
+  signOut(): Promise<number>
 }
 
 export declare function memoryStorage(): OutboxStorage
+/** Where an anonymous identity's token is kept. */
+export interface AnonymousTokenStore {
+  get(): Promise<{ token: string; sub: string; exp: number } | null>
+  set(value: { token: string; sub: string; exp: number } | null): Promise<void>
+}
+/** localStorage in browsers (keyed by `baseUrl`), memory elsewhere. */
+export declare function defaultAnonymousStore(baseUrl: string): AnonymousTokenStore
+/** A `getToken` that mints (POST /anonymous), keeps and renews an anonymous identity's token; `forget()` drops the identity. */
+export declare function anonymousTokens(options: {
+  baseUrl: string
+  store?: AnonymousTokenStore
+  fetch?: (url: string, init: { method: string; headers: Record<string, string> }) => Promise<Response>
+}): (() => Promise<string>) & { forget(): Promise<void> }
 export declare function indexedDBStorage(options?: { name?: string; /** default globalThis.indexedDB */ indexedDB?: unknown }): OutboxStorage
 export declare function webLocks(manager: { request(name: string, options: { ifAvailable: boolean }, callback: (lock: unknown) => unknown): Promise<unknown> }): Locks
 export declare function processLocks(): Locks

@@ -1,13 +1,14 @@
 // @shoal/client: one WebSocket per shard, opened on demand; shape
 // subscriptions; a persisted outbox of mutations replayed exactly once.
 
+import { anonymousTokens, defaultAnonymousStore } from './anonymous.js'
 import { ShardConnection } from './connection.js'
 import { ShoalError } from './errors.js'
 import { defaultLocks, processLocks, webLocks } from './locks.js'
 import { Outbox } from './outbox.js'
 import { defaultStorage, indexedDBStorage, memoryStorage } from './storage.js'
 
-export { ShoalError, memoryStorage, indexedDBStorage, webLocks, processLocks }
+export { ShoalError, memoryStorage, indexedDBStorage, webLocks, processLocks, anonymousTokens, defaultAnonymousStore }
 
 export const DEFAULT_SHARD = '__root__'
 
@@ -17,6 +18,7 @@ export class ShoalClient {
     const {
       baseUrl,
       getToken,
+      anonymous = false,
       userId,
       WebSocket = globalThis.WebSocket,
       storage = defaultStorage(),
@@ -35,8 +37,13 @@ export class ShoalClient {
     if (typeof WebSocket !== 'function') {
       throw new TypeError('ShoalClient: no WebSocket here; pass `WebSocket` (in Node: `import { WebSocket } from "ws"`).')
     }
+    if (anonymous && getToken) throw new TypeError('ShoalClient: give `getToken` or `anonymous`, not both.')
     this.wsBase = baseUrl.replace(/^http/, 'ws').replace(/\/+$/, '')
-    this.getToken = getToken
+    // Anonymous users present a token the Worker minted for them, kept by the client (anonymous.js).
+    this.anonymousTokens = anonymous
+      ? anonymousTokens({ baseUrl, ...(typeof anonymous === 'object' ? anonymous : {}) })
+      : undefined
+    this.getToken = getToken ?? this.anonymousTokens
     this.WebSocket = WebSocket
     this.shard = shard
     this.heartbeatMs = heartbeatMs
@@ -77,6 +84,8 @@ export class ShoalClient {
   }
 
   async start({ userId, storage, locks, outboxMax }) {
+    this.storage = storage
+    this.locks = locks
     this.userId = userId ?? (this.getToken ? subjectOf(await this.getToken()) : undefined) ?? 'anonymous'
     const outbox = await Outbox.open({ storage, locks, userId: this.userId, outboxMax })
     if (this.closed) {
@@ -206,6 +215,24 @@ export class ShoalClient {
       return
     }
     await this.outbox.close()
+  }
+
+  /**
+   * Signs this user out of this device: closes the client, then deletes their outboxes from
+   * storage, pending mutations included (another tab still using one keeps it), so the next person
+   * at this browser cannot read what they had not sent yet. An anonymous client also forgets its
+   * identity. Resolves with the number of pending mutations discarded.
+   */
+  async signOut() {
+    await this.close()
+    let started = true
+    await this.ready.catch(() => (started = false))
+    let discarded = 0
+    if (started) {
+      discarded = await Outbox.discard({ storage: this.storage, locks: this.locks, userId: this.userId })
+    }
+    await this.anonymousTokens?.forget()
+    return discarded
   }
 
   connection(shard) {

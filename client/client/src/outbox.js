@@ -43,6 +43,34 @@ export class Outbox {
     }
   }
 
+  /**
+   * Deletes every outbox of `userId` that no other writer holds (sign-out): their pending mutations
+   * are gone for good. Returns how many pending mutations were discarded.
+   */
+  static async discard({ storage, locks, userId }) {
+    let records
+    try {
+      records = await storage.list()
+    } catch (cause) {
+      throw new ShoalError('STORAGE', 'could not read the outbox storage.', { cause })
+    }
+    let discarded = 0
+    for (const record of records) {
+      if (record?.userId !== userId) continue
+      const release = await locks.tryAcquire(LOCK_PREFIX + record.clientId)
+      if (!release) continue
+      try {
+        await storage.delete(record.clientId)
+      } catch (cause) {
+        throw new ShoalError('STORAGE', 'could not delete an outbox.', { cause })
+      } finally {
+        release()
+      }
+      discarded += pendingCount(record)
+    }
+    return discarded
+  }
+
   constructor(record, storage, release, outboxMax) {
     this.record = record
     this.storage = storage

@@ -133,10 +133,17 @@ function checkConfig(config) {
   }
   if (typeof jwksCacheMs !== 'number' || !(jwksCacheMs >= 0)) throw new RangeError('auth: jwksCacheMs must be >= 0');
   const audience = config.audience === undefined ? undefined : [].concat(config.audience);
-  if (audience && (audience.length === 0 || !audience.every((a) => typeof a === 'string'))) {
+  if (audience && (audience.length === 0 || !audience.every((a) => typeof a === 'string' && a !== ''))) {
     throw new TypeError('auth: audience must be a string or a non-empty array of strings');
   }
-  if (config.issuer !== undefined && typeof config.issuer !== 'string') throw new TypeError('auth: issuer must be a string');
+  if (config.issuer !== undefined && (typeof config.issuer !== 'string' || config.issuer === '')) {
+    throw new TypeError('auth: issuer must be a non-empty string');
+  }
+  if ((jwks !== undefined || jwksUrl !== undefined) && (config.issuer === undefined || audience === undefined)) {
+    // A key set is often shared (Firebase's, an Auth0 tenant's): it signs other projects' tokens
+    // too, and without both checks their users would be let in, under any sub they have.
+    throw new TypeError('auth: a JWKS (jwks or jwksUrl) needs both issuer and audience');
+  }
   const forwardClaims = config.forwardClaims ?? [];
   if (!Array.isArray(forwardClaims) || !forwardClaims.every((n) => typeof n === 'string')) {
     throw new TypeError('auth: forwardClaims must be an array of claim names');
@@ -292,6 +299,7 @@ export function createVerifier(config) {
     return {
       sub: claims.sub,
       exp: claims.exp,
+      alg,
       claims: Object.fromEntries(forwardClaims.filter((n) => Object.hasOwn(claims, n)).map((n) => [n, claims[n]])),
     };
   }

@@ -9,7 +9,7 @@ export interface ShoalOptions {
   /** The `ShardObject` export of the app's build/engine.js. */
   engine: EngineClass;
   /**
-   * The app's own routes: called for every request other than /sync and /dev/token. Return a
+   * The app's own routes: called for every request other than /sync, /anonymous and /dev/token. Return a
    * Response, or undefined to let Shoal answer (GET / is 200, anything else 404).
    */
   fetch?: (request: Request, env: Record<string, unknown>, ctx: unknown) => Response | undefined | Promise<Response | undefined>;

@@ -16,7 +16,7 @@ import { createVerifier, tokenFromRequest, AuthError, signHs256 } from "./auth.j
  * The Worker and the Durable Object class for an app's engine.
  * - `engine`: the `ShardObject` class exported by the app's compiled engine (build/engine.js).
  * - `fetch(request, env, ctx)`: optional, for the app's own routes; called for every request
- *   that is not /sync or /dev/token, it returns a Response, or undefined to let Shoal answer
+ *   that is not /sync, /anonymous or /dev/token, it returns a Response, or undefined to let Shoal answer
  *   (GET / is 200, anything else 404).
  * The Durable Object namespace must be bound as SHARD (wrangler.toml).
  */
@@ -39,9 +39,10 @@ const CLIENT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 // Identity reaches the Durable Object only through these headers, set by the
 // Worker after it strips every incoming header with this prefix.
 const IDENTITY_PREFIX = "x-shoal-";
-// With SHOAL_ALLOW_ANONYMOUS="true", a request without a token is the
-// identity ANONYMOUS_PREFIX + its client id (docs/auth.md).
+// With SHOAL_ALLOW_ANONYMOUS="true", POST /anonymous mints a token for a new
+// identity ANONYMOUS_PREFIX + a random secret-backed name (docs/auth.md).
 const ANONYMOUS_PREFIX = "anon:";
+const ANONYMOUS_TTL_SEC = 30 * 24 * 3600;
 const COMPACTION_DELAY_MS = 500;
 const AUTH_SUBPROTOCOL_PREFIX = "shoal-auth.";
 
@@ -86,7 +87,10 @@ function list(value) {
 let cachedVerifier = null;
 let cachedKey = null;
 
-/** The token verifier for this env, or null when no key source is configured. Cached per isolate. */
+/**
+ * The token verifier for this env, or null when no key source is configured. Cached per isolate.
+ * Throws for a configuration that cannot be served safely (docs/auth.md, "The Worker's settings").
+ */
 function verifierFor(env) {
   const config = {
     ...(env.SHOAL_JWT_SECRET ? { secret: env.SHOAL_JWT_SECRET } : {}),
@@ -96,7 +100,13 @@ function verifierFor(env) {
     forwardClaims: list(env.SHOAL_FORWARD_CLAIMS),
     clockSkewSec: clockSkewSec(env),
   };
+  if (anonymousAllowed(env) && !config.secret) throw new TypeError("SHOAL_ALLOW_ANONYMOUS needs SHOAL_JWT_SECRET: anonymous tokens are signed with it");
   if (!config.secret && !config.jwksUrl) return null;
+  if (config.jwksUrl && !(config.issuer && config.audience)) {
+    // Without both, any token the key set signs is accepted: with a shared key set (Firebase's, an
+    // Auth0 tenant's) another project's users would get in, as anyone they like.
+    throw new TypeError("SHOAL_JWKS_URL needs SHOAL_JWT_ISSUER and SHOAL_JWT_AUDIENCE (docs/auth.md)");
+  }
   const key = JSON.stringify(config);
   if (cachedKey !== key) {
     // Kept across requests: the verifier holds the JWKS cache.
@@ -127,11 +137,11 @@ function text(status, body) {
 
 // ---- the Worker ----
 
-/** The verified identity {sub, exp, claims} for the request, or a Response refusing it. */
-async function identify(request, env, verifier, client) {
+/** The verified identity {sub, exp, alg, claims} for the request, or a Response refusing it. */
+async function identify(request, env, verifier) {
   const token = tokenFromRequest(request);
   if (token === null && !presentsCredentials(request)) {
-    if (anonymousAllowed(env)) return { sub: ANONYMOUS_PREFIX + client, exp: 0, claims: {} };
+    if (anonymousAllowed(env)) return text(401, "missing bearer token (anonymous users get one from POST /anonymous)");
     return verifier ? text(401, "missing bearer token") : text(500, "server misconfigured: set SHOAL_JWT_SECRET or SHOAL_JWKS_URL");
   }
   if (verifier === null) return text(401, "token refused (no key is configured to verify tokens)");
@@ -147,9 +157,10 @@ async function identify(request, env, verifier, client) {
     // It could not travel in a header, and no identity provider means one.
     return text(401, "token refused (sub contains control characters)");
   }
-  if (anonymousAllowed(env) && identity.sub.startsWith(ANONYMOUS_PREFIX)) {
-    // An anonymous identity is named by its client id alone; no token may claim one.
-    return text(401, `token refused (a token's sub may not start with "${ANONYMOUS_PREFIX}")`);
+  if (identity.sub.startsWith(ANONYMOUS_PREFIX) && !(anonymousAllowed(env) && identity.alg === "HS256")) {
+    // Anonymous identities come only from tokens this Worker minted (POST /anonymous, signed with
+    // SHOAL_JWT_SECRET), and only while anonymous access is on.
+    return text(401, `token refused (a "${ANONYMOUS_PREFIX}" sub comes only from POST /anonymous)`);
   }
   return identity;
 }
@@ -173,7 +184,7 @@ async function sync(request, env, url) {
     return text(500, `server misconfigured: ${e.message}`);
   }
 
-  const identity = await identify(request, env, verifier, client);
+  const identity = await identify(request, env, verifier);
   if (identity instanceof Response) return identity;
 
   const headers = new Headers();
@@ -224,13 +235,57 @@ async function devToken(request, env) {
     return text(400, `sub must be 1..128 characters, without control characters, not starting with "${ANONYMOUS_PREFIX}"`);
   }
   const exp = Math.floor(Date.now() / 1000) + DEV_TOKEN_TTL_SEC;
-  const token = await signHs256({ sub, exp }, env.SHOAL_JWT_SECRET);
+  const token = await signHs256({ sub, exp, ...checkedClaims(env) }, env.SHOAL_JWT_SECRET);
   return new Response(JSON.stringify({ token, exp }), { headers: { "content-type": "application/json", "cache-control": "no-store" } });
+}
+
+// ---- anonymous identities (docs/auth.md, "Anonymous access") ----
+
+/**
+ * POST /anonymous: a token for a new anonymous identity, "anon:" + 128 random bits, signed with
+ * SHOAL_JWT_SECRET. The token is the identity's only credential: the client keeps it and presents
+ * it like any token. POST it back (Authorization: Bearer) before it expires to get a fresh one
+ * for the same identity. 404 unless SHOAL_ALLOW_ANONYMOUS is "true".
+ */
+async function anonymousToken(request, env) {
+  if (!anonymousAllowed(env)) return text(404, "not found");
+  if (request.method !== "POST") {
+    return new Response("use POST (with the current anonymous token as a bearer to renew it)\n", { status: 405, headers: { allow: "POST", "content-type": "text/plain; charset=utf-8" } });
+  }
+  let verifier;
+  try {
+    verifier = verifierFor(env);
+  } catch (e) {
+    return text(500, `server misconfigured: ${e.message}`);
+  }
+  let sub;
+  if (presentsCredentials(request)) {
+    const identity = await identify(request, env, verifier);
+    if (identity instanceof Response) return identity;
+    if (!identity.sub.startsWith(ANONYMOUS_PREFIX)) return text(400, "only an anonymous token is renewed here");
+    sub = identity.sub;
+  } else {
+    sub = ANONYMOUS_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(16)));
+  }
+  const exp = Math.floor(Date.now() / 1000) + ANONYMOUS_TTL_SEC;
+  const token = await signHs256({ sub, exp, ...checkedClaims(env) }, env.SHOAL_JWT_SECRET);
+  return new Response(JSON.stringify({ token, sub, exp }), { headers: { "content-type": "application/json", "cache-control": "no-store" } });
+}
+
+/** iss and aud for a token this Worker signs: the verifier checks them on every token when configured. */
+function checkedClaims(env) {
+  const audience = list(env.SHOAL_JWT_AUDIENCE)[0];
+  return { ...(env.SHOAL_JWT_ISSUER ? { iss: env.SHOAL_JWT_ISSUER } : {}), ...(audience ? { aud: audience } : {}) };
+}
+
+function base64url(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 async function route(request, env, ctx, appFetch) {
   const url = new URL(request.url);
   if (url.pathname === "/sync") return sync(request, env, url);
+  if (url.pathname === "/anonymous") return anonymousToken(request, env);
   if (url.pathname === "/dev/token") return devToken(request, env);
   const answer = appFetch ? await appFetch(request, env, ctx) : undefined;
   if (answer !== undefined) return answer;

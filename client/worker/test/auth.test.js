@@ -13,7 +13,11 @@ const CANARY = 'leak-canary-7f3a';
 
 const b64u = (bytes) => Buffer.from(bytes).toString('base64url');
 const enc = (obj) => b64u(te.encode(JSON.stringify(obj)));
-const claims = (over = {}) => ({ sub: 'user-1', exp: NOW + 600, note: CANARY, ...over });
+// A key set is accepted only with both checks configured: every JWKS verifier below has them.
+const ISS = 'https://issuer.test';
+const AUD = 'shoal-test';
+const KEYSET = { issuer: ISS, audience: AUD };
+const claims = (over = {}) => ({ sub: 'user-1', exp: NOW + 600, iss: ISS, aud: AUD, note: CANARY, ...over });
 
 const SIGN = {
   HS256: 'HMAC',
@@ -84,11 +88,11 @@ function jwksServer(keys) {
 
 // --- valid tokens ---------------------------------------------------------
 
-test('HS256: a valid token gives sub, exp and only the forwarded claims', async () => {
+test('HS256: a valid token gives sub, exp, alg and only the forwarded claims', async () => {
   const c = clock();
   const v = createVerifier({ secret: SECRET, now: c.now, forwardClaims: ['role', 'org'] });
   const token = await sign('HS256', hsKey, claims({ role: 'admin', email: 'a@example.com' }));
-  assert.deepEqual(await v.verify(token), { sub: 'user-1', exp: NOW + 600, claims: { role: 'admin' } });
+  assert.deepEqual(await v.verify(token), { sub: 'user-1', exp: NOW + 600, alg: 'HS256', claims: { role: 'admin' } });
 });
 
 test('signHs256 produces a standard JWT that verifies', async () => {
@@ -103,7 +107,7 @@ test('signHs256 produces a standard JWT that verifies', async () => {
 
 test('RS256 and ES256: valid tokens verify against an inline JWKS, by kid', async () => {
   const c = clock();
-  const v = createVerifier({ jwks: { keys: [rsa.jwk, rsaNew.jwk, ec.jwk] }, now: c.now });
+  const v = createVerifier({ ...KEYSET, jwks: { keys: [rsa.jwk, rsaNew.jwk, ec.jwk] }, now: c.now });
   const rs = await sign('RS256', rsaNew.key, claims({ sub: 'rs' }), { kid: 'rsa-2' });
   const es = await sign('ES256', ec.key, claims({ sub: 'es' }), { kid: 'ec-1' });
   assert.equal(Buffer.from(es.split('.')[2], 'base64url').length, 64, 'ES256 signature is raw r||s');
@@ -115,9 +119,9 @@ test('without a kid, the only key of the right type is used; ambiguity is NO_KEY
   const c = clock();
   const token = await sign('RS256', rsa.key, claims());
   const { kid, ...noKid } = rsa.jwk;
-  const one = createVerifier({ jwks: { keys: [noKid, ec.jwk] }, now: c.now });
+  const one = createVerifier({ ...KEYSET, jwks: { keys: [noKid, ec.jwk] }, now: c.now });
   assert.equal((await one.verify(token)).sub, 'user-1');
-  const two = createVerifier({ jwks: { keys: [noKid, rsaNew.jwk] }, now: c.now });
+  const two = createVerifier({ ...KEYSET, jwks: { keys: [noKid, rsaNew.jwk] }, now: c.now });
   await verifyRejects(two, token, 'NO_KEY');
   const unknownKid = await sign('RS256', rsa.key, claims(), { kid: 'nope' });
   await verifyRejects(one, unknownKid, 'NO_KEY');
@@ -128,7 +132,7 @@ test('without a kid, the only key of the right type is used; ambiguity is NO_KEY
 test('JWKS: fetched once, cached for jwksCacheMs, then fetched again', async () => {
   const c = clock();
   const server = jwksServer([rsa.jwk]);
-  const v = createVerifier({ jwksUrl: JWKS_URL, fetch: server.fetch, jwksCacheMs: 60000, now: c.now });
+  const v = createVerifier({ ...KEYSET, jwksUrl: JWKS_URL, fetch: server.fetch, jwksCacheMs: 60000, now: c.now });
   const token = await sign('RS256', rsa.key, claims({ exp: NOW + 3600 }), { kid: 'rsa-1' });
   assert.equal(server.calls, 0, 'fetched on demand, not at creation');
   for (let i = 0; i < 3; i++) await v.verify(token);
@@ -144,7 +148,7 @@ test('JWKS: fetched once, cached for jwksCacheMs, then fetched again', async () 
 test('JWKS: an unknown kid refetches once (rotation), then is rate limited', async () => {
   const c = clock();
   const server = jwksServer([rsa.jwk]);
-  const v = createVerifier({ jwksUrl: JWKS_URL, fetch: server.fetch, now: c.now });
+  const v = createVerifier({ ...KEYSET, jwksUrl: JWKS_URL, fetch: server.fetch, now: c.now });
   await v.verify(await sign('RS256', rsa.key, claims(), { kid: 'rsa-1' }));
   assert.equal(server.calls, 1);
 
@@ -167,7 +171,7 @@ test('JWKS: concurrent verifications share one in-flight fetch', async () => {
   const server = jwksServer([ec.jwk]);
   let release;
   server.gate = new Promise((r) => { release = r; });
-  const v = createVerifier({ jwksUrl: JWKS_URL, fetch: server.fetch, now: c.now });
+  const v = createVerifier({ ...KEYSET, jwksUrl: JWKS_URL, fetch: server.fetch, now: c.now });
   const tokens = await Promise.all([1, 2, 3, 4, 5].map((i) => sign('ES256', ec.key, claims({ sub: `u${i}` }), { kid: 'ec-1' })));
   const pending = Promise.all(tokens.map((t) => v.verify(t)));
   await new Promise((r) => setImmediate(r));
@@ -178,7 +182,7 @@ test('JWKS: concurrent verifications share one in-flight fetch', async () => {
 
   // With caching off every verification wants a fetch: only sharing keeps it to one.
   const uncached = jwksServer([ec.jwk]);
-  const v0 = createVerifier({ jwksUrl: JWKS_URL, fetch: uncached.fetch, jwksCacheMs: 0, now: c.now });
+  const v0 = createVerifier({ ...KEYSET, jwksUrl: JWKS_URL, fetch: uncached.fetch, jwksCacheMs: 0, now: c.now });
   assert.equal((await Promise.all(tokens.map((t) => v0.verify(t)))).length, 5);
   assert.equal(uncached.calls, 1);
   await v0.verify(tokens[0]);
@@ -190,10 +194,10 @@ test('JWKS: an unreachable set is NO_KEY; a failed refresh keeps the old keys', 
   const token = await sign('RS256', rsa.key, claims({ exp: NOW + 3600 }), { kid: 'rsa-1' });
   const down = jwksServer([rsa.jwk]);
   down.status = 503;
-  await verifyRejects(createVerifier({ jwksUrl: JWKS_URL, fetch: down.fetch, now: c.now }), token, 'NO_KEY');
+  await verifyRejects(createVerifier({ ...KEYSET, jwksUrl: JWKS_URL, fetch: down.fetch, now: c.now }), token, 'NO_KEY');
 
   const flaky = jwksServer([rsa.jwk]);
-  const v = createVerifier({ jwksUrl: JWKS_URL, fetch: flaky.fetch, jwksCacheMs: 60000, now: c.now });
+  const v = createVerifier({ ...KEYSET, jwksUrl: JWKS_URL, fetch: flaky.fetch, jwksCacheMs: 60000, now: c.now });
   await v.verify(token);
   flaky.status = 500;
   c.advance(120);
@@ -228,7 +232,7 @@ test('nbf: a token from the future is refused, within clock skew it passes', asy
 // --- algorithms and signatures -------------------------------------------
 
 // Both key sources configured, so that only the algorithm list can refuse these.
-const anyKey = (c) => createVerifier({ secret: SECRET, jwks: { keys: [rsa.jwk, ec.jwk] }, now: c.now });
+const anyKey = (c) => createVerifier({ ...KEYSET, secret: SECRET, jwks: { keys: [rsa.jwk, ec.jwk] }, now: c.now });
 
 test('alg none is refused, in any spelling and with any signature', async () => {
   const c = clock();
@@ -248,7 +252,7 @@ test('HS512 is refused even with the right secret', async () => {
 
 test('an algorithm the config has no key source for is BAD_ALG (no HS256/RS256 confusion)', async () => {
   const c = clock();
-  const onlyJwks = createVerifier({ jwks: { keys: [rsa.jwk] }, now: c.now });
+  const onlyJwks = createVerifier({ ...KEYSET, jwks: { keys: [rsa.jwk] }, now: c.now });
   await verifyRejects(onlyJwks, await sign('HS256', hsKey, claims()), 'BAD_ALG');
   const onlySecret = createVerifier({ secret: SECRET, now: c.now });
   await verifyRejects(onlySecret, await sign('RS256', rsa.key, claims(), { kid: 'rsa-1' }), 'BAD_ALG');
@@ -260,7 +264,7 @@ test('forged signatures are refused', async () => {
   const [h, , s] = (await sign('HS256', hsKey, claims())).split('.');
   await verifyRejects(v, `${h}.${enc(claims({ sub: 'admin' }))}.${s}`, 'BAD_SIGNATURE');
 
-  const ev = createVerifier({ jwks: { keys: [ec.jwk] }, now: c.now });
+  const ev = createVerifier({ ...KEYSET, jwks: { keys: [ec.jwk] }, now: c.now });
   const es = await sign('ES256', ec.key, claims(), { kid: 'ec-1' });
   const sig = Buffer.from(es.split('.')[2], 'base64url');
   sig[10] ^= 1;
@@ -276,7 +280,7 @@ test('a token signed with the wrong key is refused', async () => {
   const otherHs = await subtle.importKey('raw', te.encode('another-secret'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   await verifyRejects(createVerifier({ secret: SECRET, now: c.now }), await sign('HS256', otherHs, claims()), 'BAD_SIGNATURE');
   // Same kid, different private key.
-  const v = createVerifier({ jwks: { keys: [rsa.jwk] }, now: c.now });
+  const v = createVerifier({ ...KEYSET, jwks: { keys: [rsa.jwk] }, now: c.now });
   await verifyRejects(v, await sign('RS256', rsaOther.key, claims(), { kid: 'rsa-1' }), 'BAD_SIGNATURE');
 });
 
@@ -370,7 +374,7 @@ test('error messages never contain the token or what it decodes to', async () =>
     const err = await verifyRejects(v, token, code); // asserts no token, no segment, no canary
     assert.ok(!String(err.cause ?? '').includes(CANARY));
   }
-  const kidVerifier = createVerifier({ jwks: { keys: [rsa.jwk] }, now: c.now });
+  const kidVerifier = createVerifier({ ...KEYSET, jwks: { keys: [rsa.jwk] }, now: c.now });
   await verifyRejects(kidVerifier, await sign('RS256', rsa.key, claims(), { kid: CANARY }), 'NO_KEY');
 });
 
@@ -400,8 +404,33 @@ test('a token from the subprotocol verifies end to end', async () => {
 test('createVerifier refuses configs that cannot verify anything or exceed the protocol', () => {
   assert.throws(() => createVerifier({}), TypeError);
   assert.throws(() => createVerifier({ secret: '' }), TypeError);
-  assert.throws(() => createVerifier({ jwks: { keys: [] }, jwksUrl: JWKS_URL }), TypeError);
+  assert.throws(() => createVerifier({ ...KEYSET, jwks: { keys: [] }, jwksUrl: JWKS_URL, ...KEYSET }), TypeError);
   assert.throws(() => createVerifier({ secret: SECRET, clockSkewSec: 120 }), RangeError);
   assert.throws(() => createVerifier({ secret: SECRET, clockSkewSec: '30' }), RangeError);
   assert.doesNotThrow(() => createVerifier({ secret: SECRET, clockSkewSec: 0 }));
+});
+
+test('a key set is refused without both issuer and audience: a shared one would let other projects in', async () => {
+  for (const source of [{ jwks: { keys: [rsa.jwk] } }, { jwksUrl: JWKS_URL }]) {
+    assert.throws(() => createVerifier({ ...source }), /needs both issuer and audience/);
+    assert.throws(() => createVerifier({ ...source, issuer: ISS }), /needs both issuer and audience/);
+    assert.throws(() => createVerifier({ ...source, audience: AUD }), /needs both issuer and audience/);
+    assert.throws(() => createVerifier({ ...source, issuer: '', audience: AUD }), TypeError);
+    assert.throws(() => createVerifier({ ...source, issuer: ISS, audience: '' }), TypeError);
+  }
+  // With both, a token of the same key set minted for another project is refused.
+  const c = clock();
+  const v = createVerifier({ ...KEYSET, jwks: { keys: [rsa.jwk] }, now: c.now });
+  assert.equal((await v.verify(await sign('RS256', rsa.key, claims(), { kid: 'rsa-1' }))).sub, 'user-1');
+  await verifyRejects(v, await sign('RS256', rsa.key, claims({ aud: 'other-project' }), { kid: 'rsa-1' }), 'BAD_AUDIENCE');
+  await verifyRejects(v, await sign('RS256', rsa.key, claims({ iss: 'https://other.example' }), { kid: 'rsa-1' }), 'BAD_ISSUER');
+  // A secret alone needs neither: it is this deployment's own.
+  assert.doesNotThrow(() => createVerifier({ secret: SECRET }));
+});
+
+test('verify reports the algorithm that signed the token', async () => {
+  const c = clock();
+  const v = createVerifier({ ...KEYSET, secret: SECRET, jwks: { keys: [rsa.jwk] }, now: c.now });
+  assert.equal((await v.verify(await sign('HS256', hsKey, claims()))).alg, 'HS256');
+  assert.equal((await v.verify(await sign('RS256', rsa.key, claims(), { kid: 'rsa-1' }))).alg, 'RS256');
 });

@@ -221,6 +221,45 @@ test('name and topic edited at once by two members (one offline) both survive', 
   }
 })
 
+/** The outbox records in the page's IndexedDB (@shoal/client's default storage), as JSON text. */
+const storedOutboxes = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('shoal', 1)
+        open.onupgradeneeded = () => open.result.createObjectStore('outboxes', { keyPath: 'clientId' })
+        open.onerror = () => reject(open.error)
+        open.onsuccess = () => {
+          const all = open.result.transaction('outboxes').objectStore('outboxes').getAll()
+          all.onsuccess = () => (open.result.close(), resolve(JSON.stringify(all.result)))
+          all.onerror = () => reject(all.error)
+        }
+      }),
+  )
+
+test('signing out with an unsent message leaves nothing of it in the browser', { skip, timeout: 60_000 }, async () => {
+  const dave = await person('dave')
+  await eventually(async () => assert.equal(await connection(dave.page), 'online'), 'dave online')
+  await dave.page.getByLabel('New channel name').fill('drafts')
+  await dave.page.getByRole('button', { name: 'Create' }).click()
+  await eventually(async () => assert.deepEqual(await channelNames(dave.page), ['# drafts']), 'the channel, opened')
+  await eventually(async () => assert.equal(await unsent(dave.page), 0), 'the channel saved')
+  await dave.context.setOffline(true)
+  await eventually(async () => assert.equal(await connection(dave.page), 'offline'), 'dave offline')
+  await dave.page.getByLabel('Message', { exact: true }).fill('a draft nobody else may read')
+  await dave.page.getByRole('button', { name: 'Send' }).click()
+  await eventually(async () => assert.equal(await unsent(dave.page), 1), 'the message persisted in the outbox')
+  assert.match(await storedOutboxes(dave.page), /a draft nobody else may read/, 'it is in IndexedDB before the sign-out')
+
+  await dave.page.getByRole('button', { name: 'Sign out' }).click()
+  await dave.page.getByLabel(/Your name/).waitFor()
+  await eventually(async () => assert.equal(await storedOutboxes(dave.page), '[]'), 'the outbox to be deleted')
+  assert.equal(await dave.page.evaluate(() => localStorage.getItem('shoal-chat:auth')), null, 'and the sign-in')
+  await dave.context.setOffline(false)
+  await dave.context.close()
+  delete people.dave
+})
+
 test('removing bob takes the channel and its messages off his page', { skip, timeout: 60_000 }, async () => {
   const { alice, bob } = people
   await alice.page.getByRole('button', { name: 'Remove bob' }).click()

@@ -16,7 +16,8 @@ export function App({ initial }: { initial: Session | null }) {
   }
   const signOut = () => {
     saveAuth(null)
-    void session?.close()
+    // Unsent writes are dropped with the outbox: they must not outlive the session on this device.
+    session?.signOut().catch((e) => console.error(e))
     setSession(null)
   }
   if (!session) return <SignIn onSignIn={signIn} />
@@ -149,7 +150,9 @@ function Header({ session, onSignOut }: { session: Session; onSignOut: () => voi
       <span data-testid="unsent" data-count={unsent}>
         {unsent === 0 ? 'all saved' : `${unsent} unsent`}
       </span>
-      <button onClick={onSignOut}>Sign out</button>
+      <button onClick={onSignOut} title={unsent > 0 ? `Signing out discards ${unsent} unsent` : undefined}>
+        Sign out
+      </button>
     </header>
   )
 }

@@ -118,4 +118,12 @@ export class Session {
   async close() {
     await this.client.close()
   }
+
+  /**
+   * Sign-out: the client closes and deletes this user's outbox from IndexedDB, unsent writes
+   * included, so the next person at this browser cannot read them. Returns how many were dropped.
+   */
+  async signOut(): Promise<number> {
+    return this.client.signOut()
+  }
 }

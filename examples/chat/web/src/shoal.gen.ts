@@ -13,6 +13,8 @@ export interface ChannelsRow {
   topic?: string | null;
   /** a string */
   createdBy: string;
+  /** optionally a boolean */
+  founding?: boolean | null;
 }
 
 /** A row of table `channelMembers`. */

@@ -27,14 +27,21 @@ public final class ChatApp implements AppSource {
         return exists("channelMembers", column, "channelId", eq("userId", me()));
     }
 
+    /**
+     * {@code founding} is true only inside {@link #CREATE_CHANNEL}, between the channel's insert and
+     * its first membership: the one moment its creator may add a member without being one. No
+     * mutator sets it afterwards, so a creator who was removed cannot add themselves back.
+     */
     public static final Table CHANNELS = Table.named("channels")
             .column("name", V.string().min(1).max(200))
             .column("topic", V.optional(V.string().max(500)))
             .column("createdBy", V.string())
+            .column("founding", V.optional(V.bool()))
             .readPolicy(memberOf("id"))
             .insertPolicy(eq("createdBy", me()))
             .updatePolicy(memberOf("id"))
-            .deletePolicy(eq("createdBy", me()));
+            // Creating a channel does not make its creator a member forever: deleting needs both.
+            .deletePolicy(and(eq("createdBy", me()), memberOf("id")));
 
     /**
      * Membership rows have the id {@code channelId + "/" + userId}, so a pair exists at most once
@@ -47,8 +54,10 @@ public final class ChatApp implements AppSource {
             .index("channelId", "userId")
             .index("userId")
             .readPolicy(memberOf("channelId"))
-            // Members add members; the creator of a channel adds the first one (itself).
-            .insertPolicy(or(memberOf("channelId"), exists("channels", "channelId", "id", eq("createdBy", me()))))
+            // Members add members; the creator of a channel adds the first one (itself), while the
+            // channel is being founded (CHANNELS.founding), never later.
+            .insertPolicy(or(memberOf("channelId"), and(eq("userId", me()),
+                    exists("channels", "channelId", "id", and(eq("createdBy", me()), eq("founding", true))))))
             .updatePolicy(or()) // memberships are added and removed, never edited
             .deletePolicy(memberOf("channelId"));
 
@@ -83,8 +92,9 @@ public final class ChatApp implements AppSource {
             .server((ctx, args) -> {
                 String id = args.get("id").asString();
                 String me = ctx.auth().userId();
-                ctx.db().insert("channels", Row.of("id", id, "name", args.get("name").asString(), "createdBy", me));
+                ctx.db().insert("channels", Row.of("id", id, "name", args.get("name").asString(), "createdBy", me, "founding", true));
                 ctx.db().insert("channelMembers", Row.of("id", memberId(id, me), "channelId", id, "userId", me));
+                ctx.db().patch("channels", id, Row.of("founding", false));
             });
 
     /** Patches only {@code name}: a concurrent {@link #SET_TOPIC} of the same channel survives. */

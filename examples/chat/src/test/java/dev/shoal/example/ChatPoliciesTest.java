@@ -108,6 +108,45 @@ class ChatPoliciesTest {
     }
 
     @Test
+    void aCreatorRemovedFromTheirChannelCannotAddThemselvesBack() {
+        assertEquals("ok", push("alice", "createChannel", "{\"id\":\"c1\",\"name\":\"one\"}"));
+        assertEquals("ok", push("alice", "addMember", "{\"channelId\":\"c1\",\"userId\":\"bob\"}"));
+        assertEquals("ok", push("bob", "removeMember", "{\"channelId\":\"c1\",\"userId\":\"alice\"}"));
+        assertEquals("error:FORBIDDEN", push("alice", "addMember", "{\"channelId\":\"c1\",\"userId\":\"alice\"}"),
+                "the creator clause held only while the channel was being created");
+        assertEquals("error:FORBIDDEN", push("alice", "addMember", "{\"channelId\":\"c1\",\"userId\":\"carol\"}"));
+
+        // Nor when the channel has emptied: alice leaves her own channel, then tries to come back.
+        assertEquals("ok", push("alice", "createChannel", "{\"id\":\"c2\",\"name\":\"two\"}"));
+        assertEquals("ok", push("alice", "removeMember", "{\"channelId\":\"c2\",\"userId\":\"alice\"}"));
+        assertEquals("error:FORBIDDEN", push("alice", "addMember", "{\"channelId\":\"c2\",\"userId\":\"alice\"}"));
+        assertEquals(1, t.count("SELECT count(*) FROM channelMembers"), "only bob, in c1");
+    }
+
+    /** Pushes one mutation as {@code user} and returns "CODE message", the channel id replaced by {@code <id>}. */
+    private String answer(String user, String name, String channel, String args) {
+        push(user, name, args);
+        List<Json> results = t.peers.to(user, "pushResult");
+        Json entry = results.get(results.size() - 1).get("results").at(0);
+        return entry.get("code").asString() + " " + entry.get("message").asString().replace(channel, "<id>");
+    }
+
+    @Test
+    void aNonMemberCannotTellAHiddenChannelFromAMissingOne() {
+        assertEquals("ok", push("alice", "createChannel", "{\"id\":\"secret-plans\",\"name\":\"one\"}"));
+        String hidden = answer("bob", "renameChannel", "secret-plans", "{\"id\":\"secret-plans\",\"name\":\"mine\"}");
+        String missing = answer("bob", "renameChannel", "no-such", "{\"id\":\"no-such\",\"name\":\"mine\"}");
+        assertEquals(missing, hidden, "renameChannel");
+        assertEquals(answer("bob", "setTopic", "no-such", "{\"id\":\"no-such\",\"topic\":\"t\"}"),
+                answer("bob", "setTopic", "secret-plans", "{\"id\":\"secret-plans\",\"topic\":\"t\"}"), "setTopic");
+        String taken = answer("bob", "createChannel", "secret-plans", "{\"id\":\"secret-plans\",\"name\":\"mine\"}");
+        assertFalse(taken.contains("exists"), "createChannel of a taken id does not say it exists: " + taken);
+        assertEquals(taken, answer("alice", "createChannel", "secret-plans", "{\"id\":\"secret-plans\",\"name\":\"again\"}"),
+                "the same answer to the member, who can see the channel, as to bob, who cannot");
+        assertEquals("one", t.sql.queryString("SELECT name FROM channels WHERE id = 'secret-plans'"));
+    }
+
+    @Test
     void editsOfDifferentFieldsOfOneRowBothSurviveInEitherOrder() {
         for (boolean renameFirst : new boolean[] {true, false}) {
             setUp();

@@ -23,6 +23,13 @@ import java.util.function.Function;
  * to {@code __cdc_log} in the same statement, so data and log cannot disagree. The shard runs one
  * write at a time, so an existing id on insert or a missing row on patch is a deterministic
  * {@code CONFLICT}, never a race to retry.
+ *
+ * <p>Contracts: a writer learns nothing about a row its read policy hides. A patch, replace or
+ * delete of such a row answers exactly as for a missing row, and an insert of a taken id answers
+ * the same whether the row is readable or not. A write that a policy refuses is never made, and
+ * the refusal fails the whole mutation even if the mutator's code catches it ({@link
+ * #rethrowPolicyFailure}). {@link #get}, {@link #query} and {@link #exists} read every row, as
+ * the server's own code may; {@link #readable()} reads only what the writer may read.
  */
 public final class Db {
     private final Sql sql;
@@ -32,6 +39,8 @@ public final class Db {
     private final Map<String, Prepared> prepared;
     private static final Slot ME = new Slot("writer");
     private static final Slot ID = new Slot("row id");
+    /** The first policy refusal of this mutation: it fails the mutation whatever the code does next. */
+    private ShoalError policyFailure;
 
     /**
      * A writer for {@code userId}: the table policies are checked for that identity.
@@ -45,9 +54,16 @@ public final class Db {
         this.prepared = prepared;
     }
 
-    /** The rows of {@code table} matching {@code where} ({@link Where#me()} is the writer), as {@link #get} returns them. */
+    /**
+     * The rows of {@code table} matching {@code where} ({@link Where#me()} is the writer), as {@link
+     * #get} returns them. Read policies do not apply: use {@link #readable()} to see only what the
+     * writer may read.
+     */
     public List<Map<String, Object>> query(String tableName, Where where) {
-        Table table = table(tableName);
+        return query(table(tableName), where);
+    }
+
+    private List<Map<String, Object>> query(Table table, Where where) {
         List<Object> params = new ArrayList<>();
         String predicate = compiler.compile(where, table, WhereCompiler.liveFor("cur", userId), params);
         Rows rows = sql.query("SELECT " + columnList(table) + " FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE "
@@ -59,9 +75,12 @@ public final class Db {
         return out;
     }
 
-    /** True when some row of {@code table} matches {@code where}. */
+    /** True when some row of {@code table} matches {@code where}, readable by the writer or not (see {@link #readable()}). */
     public boolean exists(String tableName, Where where) {
-        Table table = table(tableName);
+        return exists(table(tableName), where);
+    }
+
+    private boolean exists(Table table, Where where) {
         List<Object> params = new ArrayList<>();
         String predicate = compiler.compile(where, table, WhereCompiler.liveFor("cur", userId), params);
         return sql.queryLong(0, "SELECT EXISTS (SELECT 1 FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE " + predicate + ")",
@@ -82,14 +101,16 @@ public final class Db {
         for (String column : table.columns().keySet()) {
             values[i++] = bindable(table, column, row.get(column));
         }
-        if (table.insertPolicy() != null && !insertAllowed(table, values)) {
-            throw ShoalError.forbidden("the insert policy of " + table.name() + " refuses this row for " + userId);
+        // The policy first: its answer must not depend on whether the id is taken.
+        if (table.insertPolicy() != null && !newRowHolds(table, table.insertPolicy(), "insert", values)) {
+            throw refused("the insert policy of " + table.name() + " refuses this row for " + userId);
         }
         try {
             sql.exec(insertStatement(table), values);
         } catch (SqlException e) {
             if (e.constraint && exists(table, (String) row.get("id"))) {
-                throw ShoalError.conflict(table.name() + " " + row.get("id") + " already exists: pick a new id, or patch it");
+                // The same words whether the writer can read the row or not.
+                throw ShoalError.conflict("insert of " + table.name() + " " + row.get("id") + ": this id cannot be used: pick a new one");
             }
             throw translate(table, e);
         }
@@ -122,17 +143,26 @@ public final class Db {
         update(table, id, full, "replace");
     }
 
+    /** Deletes a row the writer can read; a missing or unreadable row is the same {@code CONFLICT}. */
     public void delete(String tableName, String id) {
         Table table = table(tableName);
-        checkExisting(table, table.deletePolicy(), id, "delete");
+        if ((table.readPolicy() != null || table.deletePolicy() != null) && storedIfReadable(table, id) == null) {
+            throw notFound(table, id, "delete");
+        }
+        if (table.deletePolicy() != null && !rowHolds(table, table.deletePolicy(), id)) {
+            throw refused("the delete policy of " + table.name() + " refuses delete of " + id + " for " + userId);
+        }
         Rows rows = sql.query("DELETE FROM " + WhereCompiler.quote(table.name()) + " WHERE id = ? RETURNING id", id);
         if (!rows.next()) {
-            throw ShoalError.conflict("delete of " + table.name() + " " + id + ": no such row");
+            throw notFound(table, id, "delete");
         }
         drain(rows);
     }
 
-    /** The row with this id as column -> value (booleans as Boolean, JSON as Json text), or null. */
+    /**
+     * The row with this id as column -> value (booleans as Boolean, JSON as Json text), or null.
+     * Read policies do not apply: use {@link #readable()} to see only what the writer may read.
+     */
     public Map<String, Object> get(String tableName, String id) {
         Table table = table(tableName);
         Rows rows = sql.query("SELECT " + columnList(table) + " FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE id = ?", id);
@@ -144,6 +174,65 @@ public final class Db {
         return out;
     }
 
+    /**
+     * Reads that apply the tables' read policies for the writer, as a subscription of theirs would:
+     * what a mutator may pass on to the client (in an error message, say) without leaking rows.
+     */
+    public Readable readable() {
+        return new Readable();
+    }
+
+    /** {@link Db}'s reads, limited to the rows the writer's read policies let them see. */
+    public final class Readable {
+        private Readable() {}
+
+        /** The row with this id if the writer may read it, else null (a missing row is null too). */
+        public Map<String, Object> get(String tableName, String id) {
+            Table table = table(tableName);
+            Object[] stored = storedIfReadable(table, id);
+            return stored == null ? null : typed(table, stored);
+        }
+
+        /** The rows matching {@code where} that the writer may read, ordered by id. */
+        public List<Map<String, Object>> query(String tableName, Where where) {
+            Table table = table(tableName);
+            return Db.this.query(table, withReadPolicy(table, where));
+        }
+
+        /** True when some row the writer may read matches {@code where}. */
+        public boolean exists(String tableName, Where where) {
+            Table table = table(tableName);
+            return Db.this.exists(table, withReadPolicy(table, where));
+        }
+    }
+
+    private static Where withReadPolicy(Table table, Where where) {
+        return table.readPolicy() == null ? where : Where.and(where, table.readPolicy());
+    }
+
+    /**
+     * Throws the first policy refusal of this mutation, if there was one. The shard calls it after
+     * the mutator's code returns, so a refusal the code caught still rolls the mutation back.
+     */
+    void rethrowPolicyFailure() {
+        if (policyFailure != null) {
+            throw policyFailure;
+        }
+    }
+
+    private ShoalError refused(String message) {
+        ShoalError e = ShoalError.forbidden(message);
+        if (policyFailure == null) {
+            policyFailure = e;
+        }
+        return e;
+    }
+
+    /** The one answer for a row that is missing or hidden from the writer: the two look alike. */
+    private static ShoalError notFound(Table table, String id, String verb) {
+        return ShoalError.conflict(verb + " of " + table.name() + " " + id + ": no such row among those you can read");
+    }
+
     private static String columnList(Table table) {
         List<String> cols = new ArrayList<>();
         for (String c : table.columns().keySet()) {
@@ -153,10 +242,24 @@ public final class Db {
     }
 
     private static Map<String, Object> read(Table table, Rows rows) {
+        return typed(table, stored(table, rows));
+    }
+
+    /** The current row's values as SQLite holds them, in schema order. */
+    private static Object[] stored(Table table, Rows rows) {
+        Object[] values = new Object[table.columns().size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = rows.get(i);
+        }
+        return values;
+    }
+
+    /** Stored values as {@link #get} returns them (booleans as Boolean). */
+    private static Map<String, Object> typed(Table table, Object[] values) {
         Map<String, Object> out = new LinkedHashMap<>();
         int i = 0;
         for (Map.Entry<String, Validator> c : table.columns().entrySet()) {
-            Object v = rows.get(i++);
+            Object v = values[i++];
             if (v != null && c.getValue().columnType() == ColumnType.BOOLEAN) {
                 v = ((Number) v).longValue() != 0;
             }
@@ -165,8 +268,45 @@ public final class Db {
         return out;
     }
 
+    /** The stored values of row {@code id} if it exists and the writer's read policy shows it, else null. */
+    private Object[] storedIfReadable(Table table, String id) {
+        Prepared read = prepared.computeIfAbsent("readable " + table.name(), k -> {
+            List<Object> params = new ArrayList<>();
+            params.add(ID);
+            String text = "SELECT " + columnList(table) + " FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE cur.id = ?";
+            if (table.readPolicy() != null) {
+                text += " AND (" + compiler.compile(table.readPolicy(), table, WhereCompiler.liveFor("cur", ME), params) + ")";
+            }
+            return new Prepared(text, params);
+        });
+        Rows rows = read.query(sql, ID, id, ME, userId);
+        if (!rows.next()) {
+            return null;
+        }
+        Object[] values = stored(table, rows);
+        drain(rows);
+        return values;
+    }
+
+    /**
+     * A patch or replace: the row must be readable (else the same CONFLICT as a missing row), the
+     * update policy must hold for the old row and for the new one, checked before anything is
+     * written; a policy that reads its own table is checked again after the write, against the
+     * state the write made.
+     */
     private void update(Table table, String id, Map<String, Object> fields, String verb) {
-        checkExisting(table, table.updatePolicy(), id, verb);
+        Where policy = table.updatePolicy();
+        Object[] next = null;
+        if (table.readPolicy() != null || policy != null) {
+            next = storedIfReadable(table, id);
+            if (next == null) {
+                throw notFound(table, id, verb);
+            }
+            if (policy != null && !rowHolds(table, policy, id)) {
+                throw refused("the update policy of " + table.name() + " refuses " + verb + " of " + id + " for " + userId);
+            }
+        }
+        List<String> names = new ArrayList<>(table.columns().keySet());
         List<Object> values = new ArrayList<>();
         String sets = "";
         for (Map.Entry<String, Object> e : fields.entrySet()) {
@@ -174,8 +314,15 @@ public final class Db {
             if (e.getValue() == null && !type.acceptsNull() && !type.acceptsAbsent()) {
                 throw ShoalError.validation(table.name() + "." + e.getKey() + ": expected " + type.describe() + ", got null");
             }
-            values.add(bindable(table, e.getKey(), e.getValue()));
+            Object value = bindable(table, e.getKey(), e.getValue());
+            values.add(value);
+            if (next != null) {
+                next[names.indexOf(e.getKey())] = value;
+            }
             sets += (sets.isEmpty() ? "" : ", ") + WhereCompiler.quote(e.getKey()) + " = ?";
+        }
+        if (policy != null && !newRowHolds(table, policy, "update", next)) {
+            throw refused("the update policy of " + table.name() + " refuses the updated row " + id + " for " + userId);
         }
         values.add(id);
         Rows rows;
@@ -185,26 +332,26 @@ public final class Db {
             throw translate(table, e);
         }
         if (!rows.next()) {
-            throw ShoalError.conflict(verb + " of " + table.name() + " " + id + ": no such row");
+            throw notFound(table, id, verb);
         }
         drain(rows);
-        if (table.updatePolicy() != null && !rowHolds(table, table.updatePolicy(), id)) {
-            throw ShoalError.forbidden("the update policy of " + table.name() + " refuses the updated row " + id + " for " + userId);
+        if (policy != null && reads(policy, table.name()) && !rowHolds(table, policy, id)) {
+            throw refused("the update policy of " + table.name() + " refuses the updated row " + id + " for " + userId);
         }
     }
 
-    /** A policy on an existing row: a missing row is a CONFLICT, a refused one FORBIDDEN. */
-    private void checkExisting(Table table, Where policy, String id, String verb) {
-        if (policy == null) {
-            return;
+    /** True when {@code where} looks at rows of {@code tableName} through an {@code exists}. */
+    private static boolean reads(Where where, String tableName) {
+        if (where instanceof Where.Exists e) {
+            return e.table().equals(tableName) || reads(e.where(), tableName);
         }
-        if (!exists(table, id)) {
-            throw ShoalError.conflict(verb + " of " + table.name() + " " + id + ": no such row");
+        if (where instanceof Where.And a) {
+            return a.all().stream().anyMatch(w -> reads(w, tableName));
         }
-        if (!rowHolds(table, policy, id)) {
-            throw ShoalError.forbidden("the " + (verb.equals("delete") ? "delete" : "update") + " policy of " + table.name()
-                    + " refuses " + verb + " of " + id + " for " + userId);
+        if (where instanceof Where.Or o) {
+            return o.any().stream().anyMatch(w -> reads(w, tableName));
         }
+        return where instanceof Where.Not n && reads(n.inner(), tableName);
     }
 
     private boolean rowHolds(Table table, Where policy, String id) {
@@ -220,18 +367,18 @@ public final class Db {
     }
 
     /**
-     * Evaluates the insert policy over a row that is not written yet, against the state before the
-     * write: the row's bound values stand in for the table as a one-row {@code cur}, so the same
-     * live-row compilation serves as for rows already stored.
+     * Evaluates an insert or update policy over a row that is not written yet, against the state
+     * before the write: the row's bound values (every column, in schema order) stand in for the
+     * table as a one-row {@code cur}, so the same live-row compilation serves as for stored rows.
      */
-    private boolean insertAllowed(Table table, Object[] values) {
-        Prepared check = prepared.computeIfAbsent("insert " + table.name(), k -> {
+    private boolean newRowHolds(Table table, Where policy, String kind, Object[] values) {
+        Prepared check = prepared.computeIfAbsent("new-row " + kind + " " + table.name(), k -> {
             String row = "";
             for (String column : table.columns().keySet()) {
                 row += (row.isEmpty() ? "" : ", ") + "? AS " + WhereCompiler.quote(column);
             }
             List<Object> params = new ArrayList<>();
-            String predicate = compiler.compile(table.insertPolicy(), table, WhereCompiler.liveFor("cur", ME), params);
+            String predicate = compiler.compile(policy, table, WhereCompiler.liveFor("cur", ME), params);
             return new Prepared("WITH cur AS (SELECT " + row + ") SELECT coalesce((" + predicate + "), 0) FROM cur", params);
         });
         Object[] policyParams = Slot.bind(check.params(), ME, userId);

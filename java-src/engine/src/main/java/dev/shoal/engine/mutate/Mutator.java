@@ -37,8 +37,17 @@ public final class Mutator {
         return new Mutator(name, validator, server);
     }
 
+    /**
+     * The server implementation. A write that a table policy refused fails the mutation (rolled
+     * back, {@code FORBIDDEN}) even when {@code impl} catches the error and returns normally.
+     */
     public Mutator server(Server impl) {
-        return new Mutator(name, args, impl);
+        return new Mutator(name, args, impl == null ? null : (ctx, a) -> {
+            impl.run(ctx, a);
+            if (ctx.db() != null) {
+                ctx.db().rethrowPolicyFailure();
+            }
+        });
     }
 
     public String name() {
