@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shoal.engine.App;
 import dev.shoal.engine.ShoalError;
-import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.testkit.TestShard;
 import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.schema.V;
 import dev.shoal.engine.where.Where;
