@@ -15,15 +15,21 @@ import { startWorker } from "../lib/worker.js";
 
 const NO_RATE_LIMIT = { SHOAL_RATE_PER_SEC: "1000000000", SHOAL_RATE_BURST: "1000000000" };
 
-/** workerd's resident set in MB: the child processes of this one named workerd. */
+/** workerd's resident set in MB: the processes named workerd descended from this one (not other runs'). */
 export function workerdRssMb() {
-  let kb = 0;
+  const status = new Map();
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
-      const status = readFileSync(`/proc/${pid}/status`, "utf8");
-      if (/^Name:\s+workerd$/m.test(status)) kb += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      const text = readFileSync(`/proc/${pid}/status`, "utf8");
+      status.set(Number(pid), { name: /^Name:\s+(.*)$/m.exec(text)?.[1], ppid: Number(/^PPid:\s+(\d+)/m.exec(text)?.[1]), kb: Number(/^VmRSS:\s+(\d+)/m.exec(text)?.[1] ?? 0) });
     } catch {}
   }
+  const mine = (pid) => {
+    for (let p = pid, hops = 0; p > 1 && hops < 20; p = status.get(p)?.ppid ?? 0, hops++) if (p === process.pid) return true;
+    return false;
+  };
+  let kb = 0;
+  for (const [pid, s] of status) if (s.name === "workerd" && mine(pid)) kb += s.kb;
   return kb / 1024;
 }
 
@@ -31,11 +37,12 @@ class Sock {
   static async open(worker, sub, client) {
     const ws = new WebSocket(`${worker.wsUrl}/sync?client=${client}&v=1`, { headers: { authorization: `Bearer ${await worker.token(sub)}` }, perMessageDeflate: false });
     const s = new Sock(ws);
+    const connected = s.wait((f) => f.type === "connected"); // may arrive in the tick of "open"
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);
     });
-    await s.wait((f) => f.type === "connected");
+    await connected;
     return s;
   }
 
