@@ -14,14 +14,15 @@ public record Limits(
         int rowBytesMax,
         long logRowsMax,
         double logAgeMsMax,
+        long logBytesMax,
         int compactBatchRows) {
 
     /**
-     * The protocol's defaults; the log keeps at least its newest 100,000 rows or 7 days, whichever
-     * holds more, trimmed 1,000 rows per alarm run.
+     * The protocol's defaults; the log keeps its newest 100,000 rows or 7 days, whichever holds more,
+     * but never more than 64 MiB of row documents and pre-images; trimmed 1,000 rows per alarm run.
      */
     public static Limits defaults() {
-        return new Limits(1 << 20, 100, 64 << 10, 100, 256 << 10, 64 << 10, 100_000, 7 * 24 * 3600_000.0, 1_000);
+        return new Limits(1 << 20, 100, 64 << 10, 100, 256 << 10, 64 << 10, 100_000, 7 * 24 * 3600_000.0, 64L << 20, 1_000);
     }
 
     public Limits {
@@ -59,6 +60,7 @@ public record Limits(
                 (int) take(v, "rowBytesMax", d.rowBytesMax()),
                 (long) take(v, "logRowsMax", d.logRowsMax()),
                 take(v, "logAgeMsMax", d.logAgeMsMax()),
+                (long) take(v, "logBytesMax", d.logBytesMax()),
                 (int) take(v, "compactBatchRows", d.compactBatchRows()));
         if (!v.isEmpty()) {
             throw new IllegalArgumentException("unknown limits: " + String.join(", ", v.keySet()));
@@ -73,17 +75,23 @@ public record Limits(
 
     public Limits withSubscriptionsPerSocketMax(int n) {
         return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, n, pokePartBytesMax, rowBytesMax,
-                logRowsMax, logAgeMsMax, compactBatchRows);
+                logRowsMax, logAgeMsMax, logBytesMax, compactBatchRows);
     }
 
     public Limits withPokePartBytesMax(int bytes, int rowBytes) {
         return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, subscriptionsPerSocketMax, bytes, rowBytes,
-                logRowsMax, logAgeMsMax, compactBatchRows);
+                logRowsMax, logAgeMsMax, logBytesMax, compactBatchRows);
     }
 
     /** Log retention: rows younger than {@code ageMs} or among the newest {@code rows} are kept. */
     public Limits withRetention(long rows, double ageMs, int batchRows) {
         return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, subscriptionsPerSocketMax, pokePartBytesMax,
-                rowBytesMax, rows, ageMs, batchRows);
+                rowBytesMax, rows, ageMs, logBytesMax, batchRows);
+    }
+
+    /** The log's size cap: the newest rows whose documents and pre-images fit in {@code bytes} are kept, whatever their age. */
+    public Limits withLogBytesMax(long bytes) {
+        return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, subscriptionsPerSocketMax, pokePartBytesMax,
+                rowBytesMax, logRowsMax, logAgeMsMax, bytes, compactBatchRows);
     }
 }

@@ -6,8 +6,9 @@ import dev.shoal.engine.sql.Sql;
 
 /**
  * Log retention: keeps the newest {@code logRowsMax} rows or those younger than
- * {@code logAgeMsMax}, whichever keeps more, and trims the rest in bounded batches, recording the
- * floor (the highest trimmed seq) in the same transaction. Seq never moves: SQLite's AUTOINCREMENT
+ * {@code logAgeMsMax}, whichever keeps more, but never more than {@code logBytesMax} bytes of row
+ * documents and pre-images (the newest rows that fit), and trims the rest in bounded batches,
+ * recording the floor (the highest trimmed seq) in the same transaction. Seq never moves: SQLite's AUTOINCREMENT
  * counter survives the deletes. Log rows are contiguous in seq (a rolled-back write takes none) and
  * age in seq order, which keeps every check here to a row or two.
  */
@@ -16,6 +17,10 @@ public final class Compaction {
     private final Limits limits;
     /** The floor as last read or written; -1 until read. */
     private long floor = -1;
+    /** The seq at which the log's size was last measured: it is measured once per {@code compactBatchRows} new rows. */
+    private long sizeCheckedAt = -1;
+    /** A log row's size: its document and pre-image (the part that grows with the app's data). */
+    private static final String ROW_BYTES = "length(coalesce(doc, '')) + length(coalesce(pre, ''))";
 
     public Compaction(Sql sql, Limits limits) {
         this.sql = sql;
@@ -30,8 +35,20 @@ public final class Compaction {
         return floor;
     }
 
-    /** Cheap enough for every event: one comparison, plus the oldest row's time once the log is long. */
+    /**
+     * Cheap enough for every event: one comparison, plus the oldest row's time once the log is long,
+     * plus a sum over the log once per {@code compactBatchRows} rows written by this instance.
+     */
     public boolean due(long seq, double nowMs) {
+        if (sizeCheckedAt < 0) {
+            sizeCheckedAt = seq; // not on a wake's first event: the first measure comes with new rows
+        }
+        if (seq - sizeCheckedAt >= limits.compactBatchRows()) {
+            sizeCheckedAt = seq;
+            if (sql.queryLong(0, "SELECT coalesce(sum(" + ROW_BYTES + "), 0) FROM __cdc_log WHERE seq > ?", floor()) > limits.logBytesMax()) {
+                return true;
+            }
+        }
         if (seq - floor() <= limits.logRowsMax()) {
             return false;
         }
@@ -56,13 +73,18 @@ public final class Compaction {
         return batchEnd < upTo;
     }
 
-    /** The highest seq retention lets go: older than the age limit and not among the newest rows. */
+    /**
+     * The highest seq retention lets go: older than the age limit and not among the newest rows, or
+     * beyond the newest rows that fit in the size cap.
+     */
     private long trimmable(long seq, double nowMs) {
         long byRows = seq - limits.logRowsMax();
-        if (byRows <= floor()) {
-            return floor();
-        }
-        return sql.queryLong(floor(), "SELECT max(seq) FROM __cdc_log WHERE seq > ? AND seq <= ? AND ts < ?",
-                floor(), byRows, nowMs - limits.logAgeMsMax());
+        long byAge = byRows <= floor() ? floor()
+                : sql.queryLong(floor(), "SELECT max(seq) FROM __cdc_log WHERE seq > ? AND seq <= ? AND ts < ?",
+                        floor(), byRows, nowMs - limits.logAgeMsMax());
+        // Sizes summed from the newest row down: every row whose running sum passes the cap goes.
+        long bySize = sql.queryLong(floor(), "SELECT coalesce(max(seq), ?) FROM (SELECT seq, sum(" + ROW_BYTES
+                + ") OVER (ORDER BY seq DESC) AS kept FROM __cdc_log WHERE seq > ?) WHERE kept > ?", floor(), floor(), limits.logBytesMax());
+        return Math.max(byAge, bySize);
     }
 }
