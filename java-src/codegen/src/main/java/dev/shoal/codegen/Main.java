@@ -51,7 +51,7 @@ public final class Main {
                 out.println(USAGE);
                 return 0;
             }
-            Loaded loaded = load(options.app);
+            Loaded loaded = load(options.app, Main.class.getClassLoader());
             app = loaded.app();
             name = loaded.name();
             ts = Codegen.typescript(app, name);
@@ -137,12 +137,12 @@ public final class Main {
      * The app {@code className} names (a public {@link AppSource} with a no-argument constructor), or
      * with null the one the classpath's service file lists, as the Durable Object finds it.
      */
-    static Loaded load(String className) {
+    static Loaded load(String className, ClassLoader loader) {
         if (className == null) {
             List<String> found = new ArrayList<>();
             AppSource source = null;
             try {
-                for (AppSource s : ServiceLoader.load(AppSource.class, Main.class.getClassLoader())) {
+                for (AppSource s : ServiceLoader.load(AppSource.class, loader)) {
                     found.add(s.getClass().getName());
                     source = s;
                 }
@@ -158,7 +158,7 @@ public final class Main {
         }
         Class<?> type;
         try {
-            type = Class.forName(className, true, Main.class.getClassLoader());
+            type = Class.forName(className, true, loader);
         } catch (ClassNotFoundException e) {
             throw new IllegalArgumentException("no class " + className + " on the classpath: pass --app with your app's class"
                     + " (it implements " + AppSource.class.getName() + ") and put its module on the classpath");

@@ -136,6 +136,28 @@ class MainTest {
         assertTrue(run.out().contains("wrote " + file + " from " + KITCHEN), run.out());
     }
 
+    /** A build whose classpath names no app (or two) fails, naming the file to fix. */
+    @Test
+    void noServiceFileOrTwoIsAClearError(@TempDir Path dir) throws Exception {
+        // Only the platform's classes and this one's: no META-INF/services file for AppSource.
+        ClassLoader bare = new java.net.URLClassLoader(new java.net.URL[0], AppSource.class.getClassLoader().getParent()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                return name.equals(AppSource.class.getName()) ? AppSource.class : super.loadClass(name, resolve);
+            }
+        };
+        IllegalArgumentException none = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Main.load(null, bare));
+        assertTrue(none.getMessage().startsWith("no app found: list your app's class (it implements dev.shoal.engine.AppSource) as the one line of "
+                + "src/main/resources/META-INF/services/dev.shoal.engine.AppSource"), none.getMessage());
+
+        Path services = dir.resolve("META-INF/services");
+        Files.createDirectories(services);
+        Files.writeString(services.resolve(AppSource.class.getName()), KITCHEN + "\n" + LeakyApp.class.getName() + "\n");
+        ClassLoader two = new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()}, Main.class.getClassLoader());
+        IllegalArgumentException both = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Main.load(null, two));
+        assertTrue(both.getMessage().startsWith("more than one app found"), both.getMessage());
+    }
+
     @Test
     void anAllowListAcceptsSeveralFindings(@TempDir Path dir) {
         Path file = dir.resolve("leaky.gen.ts");
