@@ -30,6 +30,7 @@ public final class Db {
     private final WhereCompiler compiler;
     private final String userId;
     private final Map<String, Prepared> prepared;
+    private WritePlacement placement = WritePlacement.LOCAL;
     private static final Slot ME = new Slot("writer");
     private static final Slot ID = new Slot("row id");
 
@@ -45,9 +46,16 @@ public final class Db {
         this.prepared = prepared;
     }
 
+    /** Asks {@code placement} before every read and write (the shard's routing and global outbox). */
+    public Db placement(WritePlacement placement) {
+        this.placement = placement;
+        return this;
+    }
+
     /** The rows of {@code table} matching {@code where} ({@link Where#me()} is the writer), as {@link #get} returns them. */
     public List<Map<String, Object>> query(String tableName, Where where) {
         Table table = table(tableName);
+        placement.checkRead(table);
         List<Object> params = new ArrayList<>();
         String predicate = compiler.compile(where, table, WhereCompiler.liveFor("cur", userId), params);
         Rows rows = sql.query("SELECT " + columnList(table) + " FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE "
@@ -62,6 +70,7 @@ public final class Db {
     /** True when some row of {@code table} matches {@code where}. */
     public boolean exists(String tableName, Where where) {
         Table table = table(tableName);
+        placement.checkRead(table);
         List<Object> params = new ArrayList<>();
         String predicate = compiler.compile(where, table, WhereCompiler.liveFor("cur", userId), params);
         return sql.queryLong(0, "SELECT EXISTS (SELECT 1 FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE " + predicate + ")",
@@ -74,6 +83,9 @@ public final class Db {
         checkComplete(table, row);
         for (String column : row.keySet()) {
             column(table, column);
+        }
+        if (placement.divert("insert", table, (String) row.get("id"), row)) {
+            return;
         }
         // Every column in schema order, absent ones NULL: one statement per table, and the same
         // values serve the policy check and the write.
@@ -104,7 +116,9 @@ public final class Db {
         if (fields.isEmpty()) {
             throw ShoalError.validation("patch of " + table.name() + " " + id + " names no column");
         }
-        update(table, id, fields, "patch");
+        if (!placement.divert("patch", table, id, fields)) {
+            update(table, id, fields, "patch");
+        }
     }
 
     /** Replaces every column of an existing row; columns not given become null (and must allow it). */
@@ -119,11 +133,16 @@ public final class Db {
                 full.put(column, null);
             }
         }
-        update(table, id, full, "replace");
+        if (!placement.divert("replace", table, id, full)) {
+            update(table, id, full, "replace");
+        }
     }
 
     public void delete(String tableName, String id) {
         Table table = table(tableName);
+        if (placement.divert("delete", table, id, Map.of())) {
+            return;
+        }
         checkExisting(table, table.deletePolicy(), id, "delete");
         Rows rows = sql.query("DELETE FROM " + WhereCompiler.quote(table.name()) + " WHERE id = ? RETURNING id", id);
         if (!rows.next()) {
@@ -135,6 +154,7 @@ public final class Db {
     /** The row with this id as column -> value (booleans as Boolean, JSON as Json text), or null. */
     public Map<String, Object> get(String tableName, String id) {
         Table table = table(tableName);
+        placement.checkRead(table);
         Rows rows = sql.query("SELECT " + columnList(table) + " FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE id = ?", id);
         if (!rows.next()) {
             return null;
