@@ -37,7 +37,8 @@ export async function bundle(entry) {
 
 /**
  * Starts the worker on a free port. `persistDir` keeps Durable Object SQLite
- * files on disk (restart with the same dir to see the same data).
+ * files and the D1 database on disk (restart with the same dir to see the same data). The
+ * global tables live in Miniflare's local D1, bound as DB (as wrangler.toml binds it).
  * Returns { url, wsUrl, token(sub, claims?), mf, stop() }.
  */
 export async function startWorker({ persistDir, bindings = {}, scriptPath = EXAMPLE_WORKER, className = "ShardDO" } = {}) {
@@ -50,6 +51,8 @@ export async function startWorker({ persistDir, bindings = {}, scriptPath = EXAM
     compatibilityDate: "2025-04-01",
     durableObjects: { SHARD: { className, useSQLite: true } },
     durableObjectsPersist: persistDir ?? false,
+    d1Databases: { DB: "shoal-test-d1" },
+    d1Persist: persistDir ? path.join(persistDir, "d1") : false,
     bindings: { SHOAL_JWT_SECRET: DEV_SECRET, ...bindings },
     host: "127.0.0.1",
     port: 0,
