@@ -52,13 +52,15 @@ export class GlobalSync {
     return this.object.engineFor(null);
   }
 
+  /** Whether the app has global tables at all (asked once per instance: every frame passes kick()). */
   hasGlobals() {
-    return this.engine.globalTables() !== "[]";
+    this.globals ??= this.engine.globalTables() !== "[]";
+    return this.globals;
   }
 
   /** After a commit (or a wake): apply pending writes now; an alarm retries until done. */
   kick() {
-    if (!this.engine.globalPending()) return;
+    if (!this.hasGlobals() || !this.engine.globalPending()) return;
     if (this.applying) {
       this.again = true;
       return;
@@ -138,10 +140,9 @@ export class GlobalSync {
 
   /** On __global__, before a socket opens: the mirror is read from D1 once per instance. */
   async beforeOpen() {
-    if (!this.mirrored && this.hasGlobals()) {
-      await this.refreshAll();
-      await this.schedulePoll();
-    }
+    if (!this.hasGlobals()) return;
+    if (!this.mirrored) await this.refreshAll();
+    await this.schedulePoll(); // the poll stops while no socket is open: a new one restarts it
   }
 
   async schedulePoll() {
@@ -151,7 +152,7 @@ export class GlobalSync {
 
   /** The alarm's share: finish pending D1 applies; on __global__ with sockets, poll D1. */
   async onAlarm(isGlobal) {
-    if (this.engine.globalPending()) await this.kick();
+    await this.kick();
     if (isGlobal && this.object.sockets.size > 0 && this.hasGlobals()) {
       try {
         await this.refreshAll();
