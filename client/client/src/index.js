@@ -10,6 +10,7 @@ import { defaultStorage, indexedDBStorage, memoryStorage } from './storage.js'
 export { ShoalError, memoryStorage, indexedDBStorage, webLocks, processLocks }
 
 export const DEFAULT_SHARD = '__root__'
+const SHARD_KEY = /^[A-Za-z0-9_.:-]{1,128}$/
 
 export class ShoalClient {
   /** @param {import('./index.js').ShoalClientOptions} options */
@@ -195,8 +196,9 @@ export class ShoalClient {
     if (route === undefined) return this.shard
     if (typeof route === 'string') return route
     const value = args?.[route.arg]
-    if (typeof value !== 'string' || value === '') {
-      throw new ShoalError('BAD_ARGS', `args.${route.arg}: missing, expected the string that names the shard.`, {
+    // As the server checks it: a value that cannot name a shard would never reach one.
+    if (typeof value !== 'string' || !SHARD_KEY.test(value) || value.startsWith('__')) {
+      throw new ShoalError('BAD_ARGS', `args.${route.arg}: expected the string that names the shard (1..128 chars of A-Z a-z 0-9 _ . : -, not starting with __).`, {
         context: `${kind === 'shapes' ? 'subscription' : 'mutation'} ${name}`,
       })
     }

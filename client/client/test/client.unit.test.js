@@ -555,6 +555,8 @@ test('routes: a missing shard key arg is BAD_ARGS before anything is sent', asyn
   client.subscribeShape('messagesByChannel', {}, () => {}, { onError: (e) => errors.push(e) })
   await tick()
   assert.equal(errors[0]?.code, 'BAD_ARGS')
+  await assert.rejects(client.mutate('sendMessage', { id: 'm1', channelId: 'has space', text: 'x' }), (e) => e.code === 'BAD_ARGS')
+  await assert.rejects(client.mutate('sendMessage', { id: 'm1', channelId: '__global__', text: 'x' }), (e) => e.code === 'BAD_ARGS')
   assert.throws(() => makeClient({ routes: { shapes: { x: 5 } } }), /routes\.shapes\.x/)
   await client.close()
 })
