@@ -73,8 +73,9 @@ export class GlobalSync {
 
   async applyAll() {
     const { ctx, env } = this.object;
-    // Set first: if this object dies before the apply ends, the alarm finishes it.
-    await this.object.alarmIn(RETRY_MIN_MS);
+    // Set first: if this object dies before the apply ends, or the apply fails, the alarm retries
+    // it, later after each failure (500 ms, doubling, at most a minute).
+    await this.object.alarmIn(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.attempt, 16)));
     const db = d1Of(env);
     if (!db) {
       console.error(`shoal: writes of global tables wait: bind a D1 database as ${env.SHOAL_D1_BINDING || "DB"} (wrangler.toml [[d1_databases]])`);
@@ -97,8 +98,7 @@ export class GlobalSync {
       this.attempt = 0;
     } catch (err) {
       console.error(`shoal: applying writes of global tables to D1 failed, retrying: ${err?.message ?? err}`);
-      const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.attempt++, 16));
-      await this.object.alarmIn(delay);
+      this.attempt++;
     }
   }
 
