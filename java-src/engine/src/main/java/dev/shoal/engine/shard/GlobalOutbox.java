@@ -19,7 +19,7 @@ import java.util.Map;
  * Writes of global tables, exactly once: a mutator's write is recorded in this shard's
  * {@code __shoal_global_outbox} inside the mutation's own transaction (so it commits or rolls back
  * with the rest), and the host applies the pending entries to D1 afterwards, in one D1 batch that
- * also records each applied (shard, outbox id) in D1's {@code __shoal_applied}. Every statement of
+ * also records each applied (shard@epoch, outbox id) in D1's {@code __shoal_applied}. Every statement of
  * an entry runs only if its (shard, id) is not recorded yet, so a batch replayed after a crash
  * between the D1 apply and {@link #applied} changes nothing twice; the host retries from an alarm
  * until {@link #applied} is called.
@@ -99,6 +99,9 @@ public final class GlobalOutbox {
      * {@code D1Database.batch}, then call {@link #applied} with {@code upTo}.
      */
     public static String batchJson(Sql sql, App app, Json.Parser json, String shard, int max) {
+        // Applied entries are keyed by the shard and its log's epoch: a shard whose storage was
+        // wiped starts its outbox ids at 1 again, under a new epoch, and must not find them "applied".
+        String writer = shard + "@" + dev.shoal.engine.log.ChangeLog.epoch(sql);
         List<String> statements = new ArrayList<>();
         Map<String, List<String>> changed = new LinkedHashMap<>();
         long upTo = 0;
@@ -110,7 +113,7 @@ public final class GlobalOutbox {
             String rowId = rows.getString(3);
             Json doc = json.parse(rows.getString(4));
             String guard = "NOT EXISTS (SELECT 1 FROM " + APPLIED + " WHERE shard = ? AND outbox_id = ?)";
-            String guardParams = JsonText.quote(shard) + "," + id;
+            String guardParams = JsonText.quote(writer) + "," + id;
             String q = WhereCompiler.quote(table.name());
             if (op.equals("delete")) {
                 statements.add(statement("DELETE FROM " + q + " WHERE id = ? AND " + guard, JsonText.quote(rowId) + "," + guardParams));

@@ -119,6 +119,21 @@ class GlobalOutboxTest {
         assertEquals(0, applyToD1(root, d1));
     }
 
+    @Test
+    void aShardWhoseStorageWasWipedIsNotMistakenForItsFormerSelf() {
+        JdbcSql d1 = d1();
+        TestShard root = new TestShard(app);
+        root.open("a", "alice", "c1");
+        push(root, "a", 1, "setDisplayName", "{\"displayName\":\"Old\"}");
+        GlobalOutbox.applied(root.sql, applyToD1(root, d1));
+        // A wiped development database: the same shard name, outbox ids from 1 again, a new epoch.
+        TestShard wiped = new TestShard(app);
+        wiped.open("a", "alice", "c2");
+        push(wiped, "a", 1, "setDisplayName", "{\"displayName\":\"New\"}");
+        GlobalOutbox.applied(wiped.sql, applyToD1(wiped, d1));
+        assertEquals("New", name(d1, "alice"), "its entry 1 is not the old entry 1");
+    }
+
     private long applyToD1OneEntry(TestShard t, JdbcSql d1) {
         Json batch = JacksonJson.parse(GlobalOutbox.batchJson(t.sql, app, JacksonJson.PARSER, t.name, 1));
         Json statements = batch.get("statements");
