@@ -4,7 +4,7 @@
 // runtime's cloudflare:* modules left to workerd), so bare imports like "@shoal/worker" resolve.
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -15,6 +15,17 @@ export const DEV_SECRET = "shoal-test-secret-0123456789abcdef0123456789";
 export const EXAMPLE_WORKER = "examples/chat/worker/index.js";
 
 const bundles = new Map();
+
+/**
+ * The example's `routes` (each shape's and mutator's shard), read from its generated
+ * web/src/shoal.gen.ts, so a test's client routes as the page's does and never drifts from codegen.
+ */
+export function exampleRoutes() {
+  const ts = readFileSync(path.resolve(root, "examples/chat/web/src/shoal.gen.ts"), "utf8");
+  const m = /export const routes = (\{[\s\S]*?\n\}) as const;/.exec(ts);
+  if (!m) throw new Error("examples/chat/web/src/shoal.gen.ts has no routes: regenerate it");
+  return JSON.parse(m[1].replace(/([A-Za-z_$][\w$]*):/g, '"$1":').replace(/,(\s*[}\]])/g, "$1"));
+}
 
 /** The entry bundled into one ES module (once per process and entry); its path. */
 export async function bundle(entry) {
@@ -37,7 +48,8 @@ export async function bundle(entry) {
 
 /**
  * Starts the worker on a free port. `persistDir` keeps Durable Object SQLite
- * files on disk (restart with the same dir to see the same data).
+ * files and the D1 database on disk (restart with the same dir to see the same data). The
+ * global tables live in Miniflare's local D1, bound as DB (as wrangler.toml binds it).
  * Returns { url, wsUrl, token(sub, claims?), mf, stop() }.
  */
 export async function startWorker({ persistDir, bindings = {}, scriptPath = EXAMPLE_WORKER, className = "ShardDO" } = {}) {
@@ -50,6 +62,8 @@ export async function startWorker({ persistDir, bindings = {}, scriptPath = EXAM
     compatibilityDate: "2025-04-01",
     durableObjects: { SHARD: { className, useSQLite: true } },
     durableObjectsPersist: persistDir ?? false,
+    d1Databases: { DB: "shoal-test-d1" },
+    d1Persist: persistDir ? path.join(persistDir, "d1") : false,
     bindings: { SHOAL_JWT_SECRET: DEV_SECRET, ...bindings },
     host: "127.0.0.1",
     port: 0,

@@ -74,9 +74,9 @@ const upgrade = (w, headers = {}, protocols) => upgradeUrl(`${w.wsUrl}/sync?clie
 
 const bearer = (token) => ({ authorization: `Bearer ${token}` });
 
-/** Connects with `token` and proves the identity: a channel created through it is created by `sub`. */
+/** Connects with `token` and proves the identity: a channel created through it (on its own shard) is created by `sub`. */
 async function identityOf(w, token, client) {
-  const s = await connect(w, { token, client });
+  const s = await connect(w, { token, client, shard: `ch-${client}` });
   await s.type("connected");
   s.send({ type: "push", mutations: [{ id: 1, name: "createChannel", args: { id: `ch-${client}`, name: client } }] });
   assert.equal((await s.type("pushResult")).results[0].status, "ok");
@@ -152,9 +152,9 @@ test("a token that expires on an open socket gets TOKEN_EXPIRED and close 4001 o
   const strict = await startWorker({ bindings: { SHOAL_CLOCK_SKEW_SEC: "0" } });
   t.after(() => strict.stop());
   const token = await signHs256({ sub: "brief", exp: nowSec() + 2 }, DEV_SECRET);
-  const s = await connect(strict, { token, client: "brief1" });
+  const s = await connect(strict, { token, client: "brief1", shard: "ch-brief" });
   await s.type("connected");
-  s.send({ type: "subscribe", id: "c", shape: "myChannels", args: {} });
+  s.send({ type: "subscribe", id: "c", shape: "channel", args: { id: "ch-brief" } });
   await s.poke();
   await new Promise((r) => setTimeout(r, 3100));
   assert.equal(s.closed, null, "nothing happens while the socket is quiet");
@@ -166,7 +166,7 @@ test("a token that expires on an open socket gets TOKEN_EXPIRED and close 4001 o
   assert.equal(s.all((f) => f.type === "pushResult").length, 0, "the frame was not run");
 
   // The same client reconnects with a fresh token: its mutation 1 was never applied.
-  const again = await connect(strict, { sub: "brief", client: "brief1" });
+  const again = await connect(strict, { sub: "brief", client: "brief1", shard: "ch-brief" });
   assert.equal((await again.type("connected")).lastMutationId, 0);
   await again.close();
 });
@@ -193,9 +193,9 @@ test("with SHOAL_ALLOW_ANONYMOUS=true a request without a token is still 401 (cl
 
 test("a token within the clock skew past exp connects and keeps working: the shard grants the same leeway", async () => {
   const token = await signHs256({ sub: "skewed", exp: nowSec() - 30 }, DEV_SECRET);
-  const s = await connect(plain, { token, client: "skew1" });
+  const s = await connect(plain, { token, client: "skew1", shard: "skew" });
   await s.type("connected");
-  s.send({ type: "subscribe", id: "c", shape: "myChannels", args: {} });
+  s.send({ type: "subscribe", id: "c", shape: "channel", args: { id: "skew" } });
   const poke = await s.poke();
   assert.equal(poke.parts[0].reset, true);
   assert.equal(s.all((f) => f.type === "error").length, 0, "not TOKEN_EXPIRED at once");

@@ -35,21 +35,24 @@ async function closedWith(s, timeoutMs = 3000) {
   return s.closed.code;
 }
 
-/** A socket with a channel of its own, so that it can push messages. */
+/** A socket with a channel of its own (on the channel's shard), so that it can push messages. */
 async function writer(sub, client, channel) {
-  const s = await connect(worker, { sub, client });
+  const s = await connect(worker, { sub, client, shard: channel });
   await s.type("connected");
   s.send({ type: "push", mutations: [{ id: 1, name: "createChannel", args: { id: channel, name: channel } }] });
   assert.equal((await s.type("pushResult")).results[0].status, "ok");
   return s;
 }
 
-/** Proves the shard still serves: a fresh socket pushes and gets its result and confirming poke. */
-async function shardStillServes(tag) {
-  const s = await connect(worker, { sub: "witness", client: `w-${tag}` });
+/**
+ * Proves `shard` still serves: a fresh socket of another user pushes there and gets its result
+ * (refused: it is no member of the channel) and the poke that confirms it.
+ */
+async function shardStillServes(tag, shard) {
+  const s = await connect(worker, { sub: "witness", client: `w-${tag}`, shard });
   await s.type("connected");
-  s.send({ type: "push", mutations: [{ id: 1, name: "createChannel", args: { id: `ch-w-${tag}`, name: "w" } }] });
-  assert.equal((await s.type("pushResult")).results[0].status, "ok");
+  s.send({ type: "push", mutations: [{ id: 1, name: "setTopic", args: { id: shard, topic: "w" } }] });
+  assert.equal((await s.type("pushResult")).results[0].status, "error", "refused (no member, or no such channel), but served");
   assert.equal((await s.poke()).end.lastMutationId, 1);
   await s.close();
 }
@@ -94,10 +97,10 @@ test("malformed envelopes get BAD_FRAME, keep the socket open and change nothing
   assert.equal(s.closed, null, "no malformed frame closes the socket");
 
   // Nothing above consumed a mutation id or wrote a row: id 2 is still the next one.
-  s.send({ type: "subscribe", id: "mine", shape: "myChannels", args: {} });
+  s.send({ type: "subscribe", id: "mine", shape: "messagesByChannel", args: { channelId: "ch-mal" } });
   const hydrated = await s.poke();
-  assert.deepEqual(hydrated.rows.map((r) => r.id), ["ch-mal"], "no channel from a refused frame exists");
-  s.send({ type: "push", mutations: [{ id: 2, name: "createChannel", args: { id: "x1", name: "x" } }] });
+  assert.deepEqual(hydrated.rows.map((r) => r.id), [], "no message from a refused frame exists");
+  s.send({ type: "push", mutations: [{ id: 2, name: "sendMessage", args: { id: "x1", channelId: "ch-mal", text: "x" } }] });
   assert.deepEqual((await s.type("pushResult")).results, [{ id: 2, status: "ok" }]);
   await s.close();
 });
@@ -117,7 +120,7 @@ test("a frame over 1 MiB gets FRAME_TOO_LARGE and close 4009; the shard keeps se
   s.send(`{"type":"push","pad":"${pad}"}`);
   assert.equal((await s.type("error")).code, "FRAME_TOO_LARGE");
   assert.equal(await closedWith(s), 4009);
-  await shardStillServes("big");
+  await shardStillServes("big", "ch-big");
 });
 
 test("the limit counts UTF-8 bytes, not characters", async () => {
@@ -173,11 +176,11 @@ test("over workerd's own 32 MiB cap the runtime closes with 1009 before the obje
   s.send("z".repeat(32 * MiB + 1));
   assert.equal(await closedWith(s, 30000), 1009);
   assert.deepEqual(s.all((f) => f.type === "error"), [], "the object never saw it");
-  await shardStillServes("huge");
+  await shardStillServes("huge", "ch-huge");
 });
 
 test("within the default rate a burst of 300 frames is served", async () => {
-  const s = await connect(worker, { sub: "calm", client: "calm1" });
+  const s = await connect(worker, { sub: "calm", client: "calm1", shard: "ch-calm" });
   await s.type("connected");
   for (let i = 0; i < 300; i++) s.send({ type: "unsubscribe", id: `nothing-${i}` });
   s.send({ type: "push", mutations: [{ id: 1, name: "createChannel", args: { id: "ch-calm", name: "c" } }] });
@@ -188,21 +191,21 @@ test("within the default rate a burst of 300 frames is served", async () => {
 });
 
 test("a flood over the default burst gets RATE_LIMITED and close 4029; other sockets are served", async () => {
-  const s = await connect(worker, { sub: "flood", client: "flood1" });
+  const s = await connect(worker, { sub: "flood", client: "flood1", shard: "ch-flood" });
   await s.type("connected");
   for (let i = 0; i < 1000; i++) s.send({ type: "unsubscribe", id: `nothing-${i}` });
   const e = await s.type("error");
   assert.equal(e.code, "RATE_LIMITED");
   assert.equal(await closedWith(s), 4029);
   assert.equal(s.all((f) => f.type === "error").length, 1, "one error, then nothing for the frames still in flight");
-  await shardStillServes("flood");
+  await shardStillServes("flood", "ch-flood");
 });
 
 test("the rate limit is configurable, per socket, and refills over time", async () => {
   const slow = await startWorker({ bindings: { SHOAL_RATE_PER_SEC: "5", SHOAL_RATE_BURST: "10" } });
   try {
-    const a = await connect(slow, { sub: "a", client: "a1" });
-    const b = await connect(slow, { sub: "b", client: "b1" });
+    const a = await connect(slow, { sub: "a", client: "a1", shard: "ch-a" });
+    const b = await connect(slow, { sub: "b", client: "b1", shard: "ch-b" });
     await a.type("connected");
     await b.type("connected");
     for (let i = 0; i < 10; i++) a.send({ type: "unsubscribe", id: `n${i}` });

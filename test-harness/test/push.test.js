@@ -21,8 +21,9 @@ const push = (mutations) => ({ type: "push", mutations });
 const sendMessage = (id, messageId, channelId, text = messageId) => ({ id, name: "sendMessage", args: { id: messageId, channelId, text } });
 const statuses = (r) => r.results.map((x) => (x.status === "error" ? `${x.id}:${x.code}` : `${x.id}:${x.status}`));
 
-async function open(sub, client) {
-  const s = await connect(worker, { sub, client });
+/** A socket on `shard`: the channel's shard that every test's channel lives on. */
+async function open(sub, client, shard) {
+  const s = await connect(worker, { sub, client, shard });
   const connected = await s.type("connected");
   return { s, connected };
 }
@@ -34,7 +35,7 @@ function messagePuts(s) {
 
 test("100 mutations pushed across a cut socket and pushed again are applied exactly once, in order", async () => {
   const channel = "ch-cut";
-  const { s: a } = await open("pusher", "cut1");
+  const { s: a } = await open("pusher", "cut1", channel);
   a.send(push([
     { id: 1, name: "createChannel", args: { id: channel, name: "cut" } },
     { id: 2, name: "addMember", args: { channelId: channel, userId: "watcher" } },
@@ -42,7 +43,7 @@ test("100 mutations pushed across a cut socket and pushed again are applied exac
   assert.deepEqual(statuses(await a.type("pushResult")), ["1:ok", "2:ok"]);
 
   // A second member watches the channel from before the first message.
-  const { s: watcher } = await open("watcher", "w1");
+  const { s: watcher } = await open("watcher", "w1", channel);
   watcher.send({ type: "subscribe", id: "msgs", shape: "messagesByChannel", args: { channelId: channel } });
   assert.deepEqual((await watcher.poke()).rows, []);
 
@@ -60,7 +61,7 @@ test("100 mutations pushed across a cut socket and pushed again are applied exac
   a.ws.terminate();
 
   // The same client reconnects and pushes its whole outbox again.
-  const { s: b, connected } = await open("pusher", "cut1");
+  const { s: b, connected } = await open("pusher", "cut1", channel);
   const k = connected.lastMutationId;
   assert.ok(k >= 32 && k <= 52, `the shard applied what reached it before the cut (${k})`);
   b.send(push(all));
@@ -81,7 +82,7 @@ test("100 mutations pushed across a cut socket and pushed again are applied exac
   assert.deepEqual(times, [...times].sort((x, y) => x - y), "applied in order: createdAt never goes back");
 
   // A fresh subscriber hydrates exactly the 100 rows.
-  const { s: late } = await open("watcher", "w2");
+  const { s: late } = await open("watcher", "w2", channel);
   late.send({ type: "subscribe", id: "msgs", shape: "messagesByChannel", args: { channelId: channel } });
   const hydrated = await late.poke();
   assert.deepEqual(hydrated.rows.map((r) => r.id).sort(), all.map((m) => m.args.id));
@@ -93,7 +94,7 @@ test("100 mutations pushed across a cut socket and pushed again are applied exac
 });
 
 test("duplicates are answered duplicate, a gap OUT_OF_ORDER with expected, and processing stops there", async () => {
-  const { s } = await open("dedup", "d1");
+  const { s } = await open("dedup", "d1", "ch-dd");
   s.send(push([{ id: 1, name: "createChannel", args: { id: "ch-dd", name: "d" } }, sendMessage(2, "dd-1", "ch-dd")]));
   assert.deepEqual(statuses(await s.type("pushResult")), ["1:ok", "2:ok"]);
   s.send(push([sendMessage(2, "dd-1", "ch-dd"), sendMessage(3, "dd-3", "ch-dd")]));
@@ -116,24 +117,25 @@ test("duplicates are answered duplicate, a gap OUT_OF_ORDER with expected, and p
 });
 
 test("application errors roll their writes back, consume their id and do not stop the push", async () => {
-  const { s } = await open("errs", "e1");
+  const { s } = await open("errs", "e1", "ch-e");
   s.send(push([
     { id: 1, name: "createChannel", args: { id: "ch-e", name: "e" } },
     { id: 2, name: "sendMessage", args: { id: "e-1", channelId: "ch-e" } }, // text missing
     { id: 3, name: "noSuchMutator", args: {} },
     { id: 4, name: "createChannel", args: { id: "ch-e", name: "again" } }, // the id exists
-    sendMessage(5, "e-2", "ch-not-mine"), // no such channel: the insert policy refuses
+    sendMessage(5, "e-2", "ch-not-mine"), // another channel lives on another shard
     sendMessage(6, "e-3", "ch-e"),
   ]));
   const r = await s.type("pushResult");
-  assert.deepEqual(statuses(r), ["1:ok", "2:BAD_ARGS", "3:UNKNOWN_MUTATOR", "4:CONFLICT", "5:FORBIDDEN", "6:ok"]);
+  assert.deepEqual(statuses(r), ["1:ok", "2:BAD_ARGS", "3:UNKNOWN_MUTATOR", "4:CONFLICT", "5:WRONG_SHARD", "6:ok"]);
+  assert.equal(r.results[4].shard, "ch-not-mine");
   assert.match(r.results[1].message, /text/, "BAD_ARGS names the field");
   for (const e of r.results.filter((x) => x.status === "error")) assert.ok(e.message.length > 0);
   assert.equal((await s.poke()).end.lastMutationId, 6, "every processed id is consumed");
 
   s.send({ type: "subscribe", id: "m", shape: "messagesByChannel", args: { channelId: "ch-e" } });
   assert.deepEqual((await s.poke()).rows.map((r) => r.id), ["e-3"]);
-  s.send({ type: "subscribe", id: "c", shape: "myChannels", args: {} });
+  s.send({ type: "subscribe", id: "c", shape: "channel", args: { id: "ch-e" } });
   const channels = (await s.poke()).rows;
   assert.deepEqual(channels.map((r) => [r.id, r.doc.name]), [["ch-e", "e"]], "the refused second createChannel changed nothing");
 
@@ -144,7 +146,7 @@ test("application errors roll their writes back, consume their id and do not sto
 });
 
 test("authorId cannot be spoofed through args: BAD_ARGS, and the row carries the token's sub", async () => {
-  const { s } = await open("honest", "h1");
+  const { s } = await open("honest", "h1", "ch-h");
   s.send(push([
     { id: 1, name: "createChannel", args: { id: "ch-h", name: "h" } },
     { id: 2, name: "sendMessage", args: { id: "h-1", channelId: "ch-h", text: "as someone else", authorId: "mallory" } },
@@ -161,7 +163,7 @@ test("authorId cannot be spoofed through args: BAD_ARGS, and the row carries the
 });
 
 test("a client id used by one identity neither confirms nor blocks another identity's mutations", async () => {
-  const { s: alice } = await open("alice-x", "shared");
+  const { s: alice } = await open("alice-x", "shared", "ch-ax");
   alice.send(push([
     { id: 1, name: "createChannel", args: { id: "ch-ax", name: "a" } },
     sendMessage(2, "ax-1", "ch-ax"),
@@ -170,16 +172,17 @@ test("a client id used by one identity neither confirms nor blocks another ident
   assert.deepEqual(statuses(await alice.type("pushResult")), ["1:ok", "2:ok", "3:ok"]);
   assert.equal((await alice.poke()).end.lastMutationId, 3);
 
-  const { s: bob, connected } = await open("bob-x", "shared");
-  assert.equal(connected.lastMutationId, 0, "bob's counter for the same client id starts at 0");
+  const { s: bob, connected } = await open("bob-x", "shared", "ch-ax");
+  assert.equal(connected.lastMutationId, 0, "bob's counter for the same client id on the same shard starts at 0");
   const aliceFramesBefore = alice.frames.length;
+  // Bob is no member of alice's channel: his mutations run, are refused, and consume his own ids.
   bob.send(push([
-    { id: 1, name: "createChannel", args: { id: "ch-bx", name: "b" } },
-    sendMessage(2, "bx-1", "ch-bx"),
+    { id: 1, name: "setTopic", args: { id: "ch-ax", topic: "b" } },
+    sendMessage(2, "bx-1", "ch-ax"),
   ]));
-  assert.deepEqual(statuses(await bob.type("pushResult")), ["1:ok", "2:ok"], "not duplicates of alice's 1 and 2");
+  assert.deepEqual(statuses(await bob.type("pushResult")), ["1:FORBIDDEN", "2:FORBIDDEN"], "not duplicates of alice's 1 and 2");
   assert.equal((await bob.poke()).end.lastMutationId, 2);
-  bob.send(push([sendMessage(4, "bx-3", "ch-bx")]));
+  bob.send(push([sendMessage(4, "bx-3", "ch-ax")]));
   const gap = await bob.type("pushResult");
   assert.equal(gap.results[0].expected, 3, "bob's own counter, not alice's");
 
@@ -193,21 +196,21 @@ test("a client id used by one identity neither confirms nor blocks another ident
 
   await alice.close();
   await bob.close();
-  assert.equal((await open("alice-x", "shared")).connected.lastMutationId, 4);
-  assert.equal((await open("bob-x", "shared")).connected.lastMutationId, 2);
+  assert.equal((await open("alice-x", "shared", "ch-ax")).connected.lastMutationId, 4);
+  assert.equal((await open("bob-x", "shared", "ch-ax")).connected.lastMutationId, 2);
 });
 
 test("every socket of the pushing (identity, client) gets the confirming poke; only the pusher the result", async () => {
-  const { s: old } = await open("overlap", "o1");
-  const { s: fresh } = await open("overlap", "o1");
-  const { s: other } = await open("overlap", "o2");
+  const { s: old } = await open("overlap", "o1", "ch-o");
+  const { s: fresh } = await open("overlap", "o1", "ch-o");
+  const { s: other } = await open("overlap", "o2", "ch-o");
   fresh.send(push([{ id: 1, name: "createChannel", args: { id: "ch-o", name: "o" } }]));
   assert.deepEqual(statuses(await fresh.type("pushResult")), ["1:ok"]);
   assert.equal((await fresh.poke()).end.lastMutationId, 1);
   assert.equal((await old.poke()).end.lastMutationId, 1, "the overlapping old socket is confirmed too");
   assert.equal(old.all((f) => f.type === "pushResult").length, 0);
   // A different client of the same user is a different outbox.
-  other.send(push([{ id: 1, name: "createChannel", args: { id: "ch-o2", name: "o2" } }]));
+  other.send(push([sendMessage(1, "o2-1", "ch-o")]));
   assert.deepEqual(statuses(await other.type("pushResult")), ["1:ok"]);
   assert.equal((await other.poke()).end.lastMutationId, 1);
   for (const s of [old, fresh, other]) await s.close();

@@ -22,7 +22,8 @@ test("an identity refused a shard gets FORBIDDEN and close 4003, and nothing els
 test("the owner uses its private shard, and shared shards stay open to all", async () => {
   const alice = await connect(worker, { sub: "alice", client: "a1", shard: "user:alice" });
   assert.equal((await alice.type("connected")).shard, "user:alice");
-  alice.send({ type: "push", mutations: [{ id: 1, name: "createChannel", args: { id: "notes", name: "my notes" } }] });
+  // A channel named like the shard lives there: only alice can reach it.
+  alice.send({ type: "push", mutations: [{ id: 1, name: "createChannel", args: { id: "user:alice", name: "my notes" } }] });
   assert.equal((await alice.type("pushResult")).results[0].status, "ok");
   await alice.close();
   const bob = await connect(worker, { sub: "bob", client: "b2", shard: "team" });

@@ -313,7 +313,10 @@ export class ShardConnection {
             if (w) this.awaitingPoke.push({ id: m.id, resolve: w.resolve })
             continue
           }
-          const err = new ShoalError(r.code ?? 'MUTATOR_FAILED', r.message ?? 'the mutation was refused.', { context: `mutation ${m.name} #${m.id}` })
+          const err = new ShoalError(r.code ?? 'MUTATOR_FAILED', r.message ?? 'the mutation was refused.', {
+            context: `mutation ${m.name} #${m.id}`,
+            ...(typeof r.shard === 'string' ? { shard: r.shard } : {}),
+          })
           if (w) w.reject(err)
           else c.reportError(err) // replayed from a previous page: nobody else will hear of it
         }
@@ -331,6 +334,7 @@ export class ShardConnection {
     })
     if (sub) {
       this.subs.delete(sub.id) // a refused subscription is not held by the server
+      if (msg.code === 'WRONG_SHARD' && typeof msg.shard === 'string' && !sub.moved) return c.moveSubscription(sub, msg.shard)
       return sub.onError ? sub.onError(err) : c.reportError(err)
     }
     if (msg.code === 'TOKEN_EXPIRED' || msg.code === 'PROTOCOL_VERSION') return // the close that follows handles it

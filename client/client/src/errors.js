@@ -9,7 +9,7 @@ const HINTS = {
   UNKNOWN_SHAPE: 'No shape of this name is registered on the server; check the name and that the worker is up to date.',
   UNKNOWN_MUTATOR: 'No mutator of this name is registered on the server; check the name and that the worker is up to date.',
   FORBIDDEN: 'A server policy refused this for the signed-in user; check the read/write rules or which user the token names.',
-  WRONG_SHARD: 'The arguments name another shard than the one this call used; pass the matching `shard` option.',
+  WRONG_SHARD: 'The arguments name another shard than the one this call used (`error.shard` names the right one): pass the generated `routes` to ShoalClient, regenerate them if the app changed, and do not pass `shard` by hand.',
   OUT_OF_ORDER: 'The server expected another mutation id; the client renumbers and retries by itself.',
   CONFLICT: 'The write conflicts with data already on the server (e.g. a duplicate id); read the current rows and retry with new values.',
   VALIDATION: 'The mutator\'s own checks refused the write; show the message to the user or fix the input.',
@@ -33,7 +33,7 @@ export class ShoalError extends Error {
   /**
    * @param {string} code a wire code from the protocol, or a client code
    * @param {string} message what happened (from the server or the client)
-   * @param {{ context?: string, cause?: unknown, expected?: number }} [details]
+   * @param {{ context?: string, cause?: unknown, expected?: number, shard?: string }} [details]
    */
   constructor(code, message, details = {}) {
     const hint = HINTS[code]
@@ -44,5 +44,6 @@ export class ShoalError extends Error {
     this.code = code
     this.serverMessage = message
     if (details.expected !== undefined) this.expected = details.expected
+    if (details.shard !== undefined) this.shard = details.shard
   }
 }

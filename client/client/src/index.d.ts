@@ -8,12 +8,14 @@ export type ShoalErrorCode =
   | (string & {}) // a typed error thrown by an app's mutator carries its own code
 
 export declare class ShoalError extends Error {
-  constructor(code: ShoalErrorCode, message: string, details?: { context?: string; cause?: unknown; expected?: number })
+  constructor(code: ShoalErrorCode, message: string, details?: { context?: string; cause?: unknown; expected?: number; shard?: string })
   readonly name: 'ShoalError'
   readonly code: ShoalErrorCode
   /** The message as the server (or client) said it, without context or hint. */
   readonly serverMessage: string
   readonly expected?: number
+  /** With WRONG_SHARD: the shard the server named as the right one. */
+  readonly shard?: string
 }
 
 export type RowOp =
@@ -111,8 +113,13 @@ export interface ShoalClientOptions {
   storage?: OutboxStorage
   /** Default: Web Locks where available, else a lock per process. */
   locks?: Locks
-  /** The shard used when a call names none. Default "__root__". */
+  /** The shard of a shape or mutator that `routes` does not name. Default "__root__". */
   shard?: string
+  /**
+   * Where each shape and mutator runs: the `routes` export of the generated shoal.gen.ts. With it,
+   * every call opens the right shard's socket (and keeps that shard's outbox) by itself.
+   */
+  routes?: Routes
   heartbeatMs?: number
   reconnectMinMs?: number
   reconnectMaxMs?: number
@@ -126,6 +133,15 @@ export interface ShoalClientOptions {
   onError?: (error: ShoalError | Error) => void
   /** Developer warnings (e.g. renumbered mutations). Default console.warn. */
   onWarning?: (message: string) => void
+}
+
+/** A fixed shard name, or the arg whose value names the shard. */
+export type Route = string | { readonly arg: string }
+
+/** As codegen emits them (docs/sharding.md). */
+export interface Routes {
+  readonly shapes?: Readonly<Record<string, Route>>
+  readonly mutators?: Readonly<Record<string, Route>>
 }
 
 export declare const DEFAULT_SHARD: '__root__'
@@ -156,6 +172,8 @@ export declare class ShoalClient {
   ): () => void
   /** Resolves when the server applied it and a poke covering it was handed to every subscription. */
   mutate(name: string, args: Record<string, unknown>, options?: { shard?: string }): Promise<void>
+  /** The shard a shape ("shapes") or mutator ("mutators") with these args runs on, by `routes`. */
+  shardOf(kind: 'shapes' | 'mutators', name: string, args: Record<string, unknown>): string
   close(): Promise<void>
   /**
    * Sign-out: close, then delete this user's outboxes from storage (those another tab holds stay),

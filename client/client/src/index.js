@@ -11,6 +11,7 @@ import { defaultStorage, indexedDBStorage, memoryStorage } from './storage.js'
 export { ShoalError, memoryStorage, indexedDBStorage, webLocks, processLocks, anonymousTokens, defaultAnonymousStore }
 
 export const DEFAULT_SHARD = '__root__'
+const SHARD_KEY = /^[A-Za-z0-9_.:-]{1,128}$/
 
 export class ShoalClient {
   /** @param {import('./index.js').ShoalClientOptions} options */
@@ -24,6 +25,7 @@ export class ShoalClient {
       storage = defaultStorage(),
       locks = defaultLocks(),
       shard = DEFAULT_SHARD,
+      routes,
       heartbeatMs = 15_000,
       reconnectMinMs = 250,
       reconnectMaxMs = 30_000,
@@ -46,6 +48,7 @@ export class ShoalClient {
     this.getToken = getToken ?? this.anonymousTokens
     this.WebSocket = WebSocket
     this.shard = shard
+    this.routes = checkRoutes(routes)
     this.heartbeatMs = heartbeatMs
     this.reconnectMinMs = reconnectMinMs
     this.reconnectMaxMs = reconnectMaxMs
@@ -171,18 +174,53 @@ export class ShoalClient {
    * you held, these rows are the whole view".
    * @returns {() => void} unsubscribe
    */
-  subscribeShape(shape, args, onChange, { shard = this.shard, onError } = {}) {
-    const sub = { id: `s${++this.subscriptionCount}`, shape, args: args ?? {}, onChange, onError, cursor: null, live: false }
+  subscribeShape(shape, args, onChange, { shard, onError } = {}) {
+    const sub = { id: `s${++this.subscriptionCount}`, shape, args: args ?? {}, onChange, onError, cursor: null, live: false, shard: undefined }
     let active = true
+    try {
+      sub.shard = shard ?? this.shardOf('shapes', shape, sub.args)
+    } catch (err) {
+      queueMicrotask(() => (onError ? onError(err) : this.reportError(err)))
+      return () => {}
+    }
     this.ready.then(
-      () => active && !this.closed && this.connection(shard).subscribe(sub),
+      () => active && !this.closed && this.connection(sub.shard).subscribe(sub),
       (err) => onError?.(err),
     )
     return () => {
       if (!active) return
       active = false
-      this.connections.get(shard)?.unsubscribe(sub.id)
+      // sub.shard, not the shard it started on: a WRONG_SHARD answer moves it (see moveSubscription).
+      this.connections.get(sub.shard)?.unsubscribe(sub.id)
     }
+  }
+
+  /**
+   * The shard a shape (kind "shapes") or mutator ("mutators") with these args runs on: its route
+   * from the generated `routes` (a fixed name, or the arg that names it), else the client's
+   * default `shard`. The app author never computes a shard name.
+   */
+  shardOf(kind, name, args) {
+    const route = this.routes?.[kind]?.[name]
+    if (route === undefined) return this.shard
+    if (typeof route === 'string') return route
+    const value = args?.[route.arg]
+    // As the server checks it: a value that cannot name a shard would never reach one.
+    if (typeof value !== 'string' || !SHARD_KEY.test(value) || value.startsWith('__')) {
+      throw new ShoalError('BAD_ARGS', `args.${route.arg}: expected the string that names the shard (1..128 chars of A-Z a-z 0-9 _ . : -, not starting with __).`, {
+        context: `${kind === 'shapes' ? 'subscription' : 'mutation'} ${name}`,
+      })
+    }
+    return value
+  }
+
+  /** The server answered WRONG_SHARD naming `shard`: the subscription moves there, once. */
+  moveSubscription(sub, shard) {
+    this.warn(`shape ${sub.shape} is served by shard "${shard}", not "${sub.shard}": moved it there. Pass the generated \`routes\` to ShoalClient (and regenerate them after changing the app).`)
+    sub.moved = true
+    sub.cursor = null
+    sub.shard = shard
+    this.connection(shard).subscribe(sub)
   }
 
   /**
@@ -190,7 +228,8 @@ export class ShoalClient {
    * server applied it and a poke covering it has been handed to every
    * subscription; rejects with a ShoalError if the server refused it.
    */
-  async mutate(name, args, { shard = this.shard } = {}) {
+  async mutate(name, args, { shard } = {}) {
+    shard ??= this.shardOf('mutators', name, args ?? {})
     await this.ready
     if (this.closed) throw new ShoalError('CLOSED', 'the client was closed.', { context: `mutation ${name}` })
     // A frame over the server's limit closes the socket, and a replay would do it again: refuse it here.
@@ -265,6 +304,19 @@ export class ShoalClient {
     if (this.onWarning) this.onWarning(message)
     else console.warn(`[shoal] ${message}`)
   }
+}
+
+/** `routes` as codegen emits them: `{ shapes: {name: shard | {arg}}, mutators: {...} }`, or undefined. */
+function checkRoutes(routes) {
+  if (routes === undefined) return undefined
+  for (const kind of ['shapes', 'mutators']) {
+    for (const [name, route] of Object.entries(routes?.[kind] ?? {})) {
+      if (typeof route !== 'string' && typeof route?.arg !== 'string') {
+        throw new TypeError(`ShoalClient: routes.${kind}.${name} must be a shard name or { arg }: pass the \`routes\` of your generated shoal.gen.ts.`)
+      }
+    }
+  }
+  return routes
 }
 
 function sameStatus(a, b) {

@@ -19,12 +19,14 @@ const required = process.env.SHOAL_REQUIRE_BROWSER === '1'
 const skip = required ? false : !CHROMIUM ? 'Chromium is not installed (apt-get install chromium)' : !existsSync(join(harness, 'worker.js')) ? 'no test harness' : false
 
 const src = fileURLToPath(new URL('../src/', import.meta.url))
-let worker, connectRaw, browser, site
+let worker, connectRaw, browser, site, routes
 
 before(async () => {
   if (skip) return
   if (!CHROMIUM) throw new Error('SHOAL_REQUIRE_BROWSER=1 but Chromium is not installed: apt-get install chromium')
-  worker = await (await import(join(harness, 'worker.js'))).startWorker()
+  const harnessWorker = await import(join(harness, 'worker.js'))
+  worker = await harnessWorker.startWorker()
+  routes = harnessWorker.exampleRoutes() // each channel's calls go to its own shard
   connectRaw = (await import(join(harness, 'socket.js'))).connect
   // The page's origin: serves the package's own ES modules, unbundled.
   site = createServer(async (req, res) => {
@@ -52,14 +54,14 @@ const origin = () => `http://127.0.0.1:${site.address().port}/`
 /** Starts a ShoalClient in the page with the browser defaults; returns its client id. */
 function startClient(page, baseUrl, token) {
   return page.evaluate(
-    async ({ baseUrl, token }) => {
+    async ({ baseUrl, token, routes }) => {
       const { ShoalClient } = await import('/src/index.js')
       window.errors = []
-      window.client = new ShoalClient({ baseUrl, getToken: () => token, reconnectMinMs: 50, onError: (e) => window.errors.push(e.message) })
+      window.client = new ShoalClient({ baseUrl, getToken: () => token, routes, reconnectMinMs: 50, onError: (e) => window.errors.push(e.message) })
       await window.client.ready
       return window.client.clientId
     },
-    { baseUrl, token },
+    { baseUrl, token, routes },
   )
 }
 
@@ -99,7 +101,7 @@ test('writes made offline survive a reload and land exactly once (IndexedDB, Web
     channelId,
   )
   assert.deepEqual(rows, ['one', 'two'])
-  const raw = await connectRaw(worker, { sub: 'alice', client: after })
+  const raw = await connectRaw(worker, { sub: 'alice', client: after, shard: channelId })
   assert.equal((await raw.type('connected')).lastMutationId, 3, 'each applied once')
   await raw.close()
   const errors = await page.evaluate(() => window.errors)
@@ -135,7 +137,7 @@ test('Chromium\'s offline mode: the client leaves its open socket, counts the wr
   await page.evaluate((channelId) => void (window.sent = window.client.mutate('sendMessage', { id: `${channelId}-m`, channelId, text: 'offline' })), channelId)
   await until('offline/1', 'the write counted')
   await new Promise((r) => setTimeout(r, 300))
-  const raw = await connectRaw(worker, { sub: 'alice', client: await page.evaluate(() => window.client.clientId) })
+  const raw = await connectRaw(worker, { sub: 'alice', client: await page.evaluate(() => window.client.clientId), shard: channelId })
   assert.equal((await raw.type('connected')).lastMutationId, 1, 'the write did not go out while offline')
   await raw.close()
 

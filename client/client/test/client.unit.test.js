@@ -513,3 +513,78 @@ test('the pending count counts a mutation once it is persisted, not before', asy
   assert.equal(client.pendingCount, 1)
   await client.close()
 })
+
+const ROUTES = {
+  shapes: { messagesByChannel: { arg: 'channelId' }, profiles: '__global__', settings: '__root__' },
+  mutators: { sendMessage: { arg: 'channelId' }, setDisplayName: '__root__' },
+}
+
+test('routes: each call opens its shard\'s socket, one outbox counter per shard; the app names no shard', async () => {
+  const n = server.sockets.length
+  const { client } = makeClient({ routes: ROUTES })
+  client.subscribeShape('messagesByChannel', { channelId: 'c1' }, () => {})
+  const c1 = await server.socket(n)
+  assert.equal(c1.url.searchParams.get('shard'), 'c1')
+  client.subscribeShape('profiles', {}, () => {})
+  const global = await server.socket(n + 1)
+  assert.equal(global.url.searchParams.get('shard'), '__global__')
+  for (const [s, shard] of [[c1, 'c1'], [global, '__global__']]) s.send({ type: 'connected', shard, epoch: 'e', seq: 0, lastMutationId: 0 })
+  assert.equal((await c1.next('subscribe')).shape, 'messagesByChannel')
+  assert.equal((await global.next('subscribe')).shape, 'profiles')
+
+  const sent = [client.mutate('sendMessage', { id: 'm1', channelId: 'c2', text: 'x' }), client.mutate('sendMessage', { id: 'm2', channelId: 'c1', text: 'y' })]
+  const c2 = await server.socket(n + 2)
+  assert.equal(c2.url.searchParams.get('shard'), 'c2')
+  c2.send({ type: 'connected', shard: 'c2', epoch: 'e', seq: 0, lastMutationId: 0 })
+  assert.deepEqual((await c2.next('push')).mutations.map((m) => m.id), [1], 'c2 numbers its own mutations')
+  assert.deepEqual((await c1.next('push')).mutations.map((m) => m.id), [1], 'and c1 its own')
+  assert.ok(['c1', 'c2'].every((k) => client.outbox.record.shards[k]), 'an outbox entry per shard')
+  for (const [s, lmid] of [[c1, 1], [c2, 1]]) {
+    s.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }] })
+    s.send({ type: 'poke', pokeId: 'p', parts: [], seq: 1, epoch: 'e', lastMutationId: lmid })
+  }
+  await Promise.all(sent)
+  assert.equal(client.shardOf('mutators', 'setDisplayName', { displayName: 'A' }), '__root__')
+  await client.close()
+})
+
+test('routes: a missing shard key arg is BAD_ARGS before anything is sent', async () => {
+  const { client } = makeClient({ routes: ROUTES })
+  await assert.rejects(client.mutate('sendMessage', { id: 'm1', text: 'x' }), (e) => e.code === 'BAD_ARGS' && /args\.channelId/.test(e.message))
+  const errors = []
+  client.subscribeShape('messagesByChannel', {}, () => {}, { onError: (e) => errors.push(e) })
+  await tick()
+  assert.equal(errors[0]?.code, 'BAD_ARGS')
+  await assert.rejects(client.mutate('sendMessage', { id: 'm1', channelId: 'has space', text: 'x' }), (e) => e.code === 'BAD_ARGS')
+  await assert.rejects(client.mutate('sendMessage', { id: 'm1', channelId: '__global__', text: 'x' }), (e) => e.code === 'BAD_ARGS')
+  assert.throws(() => makeClient({ routes: { shapes: { x: 5 } } }), /routes\.shapes\.x/)
+  await client.close()
+})
+
+test('WRONG_SHARD: a subscription moves to the shard the server names, once; a mutation rejects with error.shard', async () => {
+  const n = server.sockets.length
+  const { client, warnings } = makeClient()
+  const changes = []
+  const unsubscribe = client.subscribeShape('messagesByChannel', { channelId: 'c9' }, (c) => changes.push(c))
+  const root = await server.socket(n)
+  root.send({ type: 'connected', shard: '__root__', epoch: 'e', seq: 0, lastMutationId: 0 })
+  const { id } = await root.next('subscribe')
+  root.send({ type: 'error', code: 'WRONG_SHARD', message: 'served by c9', id, shard: 'c9' })
+  const c9 = await server.socket(n + 1)
+  assert.equal(c9.url.searchParams.get('shard'), 'c9')
+  c9.send({ type: 'connected', shard: 'c9', epoch: 'e', seq: 0, lastMutationId: 0 })
+  const again = await c9.next('subscribe')
+  assert.equal(again.id, id)
+  c9.send({ type: 'poke', pokeId: 'p', parts: [{ sub: id, reset: true, rows: [] }], seq: 0, epoch: 'e', lastMutationId: 0 })
+  await tick()
+  assert.equal(changes.length, 1)
+  assert.match(warnings.join('\n'), /routes/)
+  unsubscribe()
+  assert.deepEqual(await c9.next('unsubscribe'), { type: 'unsubscribe', id })
+
+  const refused = client.mutate('sendMessage', { id: 'm', channelId: 'c9', text: 'x' })
+  await root.next('push')
+  root.send({ type: 'pushResult', results: [{ id: 1, status: 'error', code: 'WRONG_SHARD', message: 'runs on c9', shard: 'c9' }] })
+  await assert.rejects(refused, (e) => e.code === 'WRONG_SHARD' && e.shard === 'c9')
+  await client.close()
+})

@@ -91,3 +91,26 @@ test('without a twin the call is a plain round trip; other users\' pokes apply m
   assert.deepEqual(messages.toArray.map((r) => r.id), ['y'], 'reset replaced the rows')
   await client.close()
 })
+
+test('routes: a collection and a bound mutator reach their shard by themselves, each with its own outbox counter', async () => {
+  const n = server.sockets.length
+  const routes = { shapes: { messagesByChannel: { arg: 'channelId' } }, mutators: { sendMessage: { arg: 'channelId' } } }
+  const client = new ShoalClient({ baseUrl: server.url, WebSocket, userId: 'alice', storage: memoryStorage(), onError: () => {}, routes })
+  opened.push(client)
+  const messages = createCollection(shoalCollectionOptions({ client, shape: 'messagesByChannel', args: { channelId: 'c7' } }))
+  messages.subscribeChanges(() => {}, { includeInitialState: true })
+  const s = await server.socket(n)
+  assert.equal(s.url.searchParams.get('shard'), 'c7')
+  s.send({ type: 'connected', shard: 'c7', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  const { id: sub } = await s.next('subscribe')
+  s.send({ type: 'poke', pokeId: 'p0', parts: [{ sub, reset: true, rows: [] }], seq: 0, epoch: 'e1', lastMutationId: 0 })
+  await messages.toArrayWhenReady()
+  const m = bindMutators(client, { collections: { messages } }, { sendMessage: true })
+  const done = m.sendMessage({ id: 'm1', channelId: 'c7', text: 'hi' })
+  const push = await s.next('push')
+  assert.deepEqual(push.mutations.map((x) => [x.id, x.name]), [[1, 'sendMessage']])
+  s.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }] })
+  s.send({ type: 'poke', pokeId: 'p1', parts: [], seq: 1, epoch: 'e1', lastMutationId: 1 })
+  await done
+  await client.close()
+})

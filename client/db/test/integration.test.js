@@ -22,9 +22,11 @@ let cuttableNetworkTo
 
 let worker
 let connectRaw
+let routes
 before(async () => {
   if (skip) return
-  const { startWorker } = await import(join(harness, 'worker.js'))
+  const { startWorker, exampleRoutes } = await import(join(harness, 'worker.js'))
+  routes = exampleRoutes() // the client routes each shape and mutator to its shard, as the page does
   cuttableNetworkTo = (await import(join(harness, 'network.js'))).cuttableNetwork
   connectRaw = (await import(join(harness, 'socket.js'))).connect
   worker = await startWorker()
@@ -61,6 +63,7 @@ async function page({ sub, channelId, storage = memoryStorage(), baseUrl = worke
       return t
     },
     storage,
+    routes,
     reconnectMinMs: 20,
     reconnectMaxMs: 200,
     onError: (e) => errors.push(e),
@@ -82,9 +85,9 @@ async function page({ sub, channelId, storage = memoryStorage(), baseUrl = worke
 
 const texts = (collection) => collection.toArray.map((r) => r.text).sort()
 
-/** The server's last applied mutation id for (user, client) on the root shard. */
-async function lastMutationId(sub, clientId) {
-  const s = await connectRaw(worker, { sub, client: clientId })
+/** The server's last applied mutation id for (user, client) on `shard` (a channel's). */
+async function lastMutationId(sub, clientId, shard) {
+  const s = await connectRaw(worker, { sub, client: clientId, shard })
   const { lastMutationId } = await s.type('connected')
   await s.close()
   return lastMutationId
@@ -147,24 +150,23 @@ test('a rejected mutation rolls back and reports its code', { skip, timeout: 60_
   const id = unique('m')
   await alice.m.sendMessage({ id, channelId, text: 'first' })
 
-  const other = unique('c')
-  const bob = await page({ sub: 'bob', channelId: other })
-  await bob.m.createChannel({ id: other, name: 'random' })
+  // Bob is no member of alice's channel (on its shard): his message shows at once, and is refused.
+  const bob = await page({ sub: 'bob', channelId })
   await bob.messages.toArrayWhenReady()
-  // The same primary key in bob's channel: shown at once, refused by the server.
   const from = bob.states.length
-  const dup = bob.m.sendMessage({ id, channelId: other, text: 'second' })
-  assert.equal(bob.messages.get(id)?.text, 'second')
-  await assert.rejects(dup, (e) => e.name === 'ShoalError' && e.code === 'CONFLICT' && e.message.includes('sendMessage'))
-  assert.equal(bob.messages.has(id), false, 'the optimistic change is rolled back')
-  assert.ok(bob.states.slice(from).some((s) => s.has(id)))
+  const refused = unique('m')
+  const dup = bob.m.sendMessage({ id: refused, channelId, text: 'second' })
+  assert.equal(bob.messages.get(refused)?.text, 'second')
+  await assert.rejects(dup, (e) => e.name === 'ShoalError' && e.code === 'FORBIDDEN' && e.message.includes('sendMessage'))
+  assert.equal(bob.messages.has(refused), false, 'the optimistic change is rolled back')
+  assert.ok(bob.states.slice(from).some((s) => s.has(refused)))
   // Bad arguments are refused before the mutator runs.
-  await assert.rejects(bob.m.sendMessage({ id: unique('m'), channelId: other }), (e) => e.code === 'BAD_ARGS' && /text/.test(e.message))
+  await assert.rejects(bob.m.sendMessage({ id: unique('m'), channelId }), (e) => e.code === 'BAD_ARGS' && /text/.test(e.message))
   assert.deepEqual(texts(bob.messages), [])
   // A twin that throws (here: the row is already in the local collection) sends nothing.
-  const before = await lastMutationId('alice', alice.client.clientId)
+  const before = await lastMutationId('alice', alice.client.clientId, channelId)
   await assert.rejects(alice.m.sendMessage({ id, channelId, text: 'again' }), /already exists/)
-  assert.equal(await lastMutationId('alice', alice.client.clientId), before)
+  assert.equal(await lastMutationId('alice', alice.client.clientId, channelId), before)
   await alice.client.close()
   await bob.client.close()
 })
@@ -189,7 +191,7 @@ test('offline writes land exactly once, in order, after reconnect', { skip, time
   await Promise.all(sent)
   await waitFor(() => texts(bob.messages).length === 3, 'bob to see the three messages')
   assert.deepEqual(arrived, ['one', 'two', 'three'])
-  assert.equal(await lastMutationId('alice', alice.client.clientId), 5, 'createChannel, addMember and three messages, each applied once')
+  assert.equal(await lastMutationId('alice', alice.client.clientId, channelId), 5, 'createChannel, addMember and three messages, each applied once')
 
   // Cut the network right after a push: whether or not the server applied it
   // before the cut, it lands once.
@@ -200,7 +202,7 @@ test('offline writes land exactly once, in order, after reconnect', { skip, time
   net.up()
   await late
   await waitFor(() => texts(bob.messages).length === 4, 'bob to see the fourth message')
-  assert.equal(await lastMutationId('alice', alice.client.clientId), 6)
+  assert.equal(await lastMutationId('alice', alice.client.clientId, channelId), 6)
   assert.deepEqual([...alice.errors, ...bob.errors], [])
   await alice.client.close()
   await bob.client.close()
@@ -225,7 +227,7 @@ test('after a reload, a new client over the same outbox lands its writes exactly
   assert.equal(after.client.clientId, before.client.clientId, 'the new page adopted the outbox')
   await waitFor(() => texts(after.messages).length === 2, 'the replayed writes to sync back')
   assert.deepEqual(texts(after.messages), ['a', 'b'])
-  assert.equal(await lastMutationId('alice', after.client.clientId), 3)
+  assert.equal(await lastMutationId('alice', after.client.clientId, channelId), 3)
   assert.deepEqual(after.errors, [])
   await after.client.close()
   await net.close()
@@ -247,6 +249,7 @@ test('an expired token is refreshed and the socket reopened; no token in errors'
       return t
     },
     storage: memoryStorage(),
+    routes,
     reconnectMinMs: 20,
     onError: (e) => errors.push(e),
   })

@@ -29,10 +29,11 @@ let cuttableNetworkTo
 // Retention small enough to compact within a test: the newest 5 log rows, whatever their age.
 const COMPACTING = { logRowsMax: 5, logAgeMsMax: 0, compactBatchRows: 100 }
 
-let worker, compacting
+let worker, compacting, routes
 before(async () => {
   if (skip) return
-  const { startWorker } = await import(join(harness, 'worker.js'))
+  const { startWorker, exampleRoutes } = await import(join(harness, 'worker.js'))
+  routes = exampleRoutes() // channel c's shapes and mutators go to shard c, as the page's do
   cuttableNetworkTo = (await import(join(harness, 'network.js'))).cuttableNetwork
   ;[worker, compacting] = await Promise.all([startWorker(), startWorker({ bindings: { SHOAL_LIMITS: JSON.stringify(COMPACTING) } })])
 }, { timeout: 120_000 })
@@ -86,8 +87,8 @@ function recordingWebSocket(sockets) {
   }
 }
 
-/** A user's client on `shard` with the example's collections and mutators; `sockets` records its frames. */
-function person(target, { sub, shard, baseUrl = target.url, channelId }) {
+/** A user's client with the example's collections of channel `channelId` (on its shard) and mutators; `sockets` records its frames. */
+function person(target, { sub, baseUrl = target.url, channelId }) {
   const errors = []
   const sockets = []
   const client = new ShoalClient({
@@ -95,16 +96,16 @@ function person(target, { sub, shard, baseUrl = target.url, channelId }) {
     WebSocket: recordingWebSocket(sockets),
     getToken: () => target.token(sub),
     storage: memoryStorage(),
-    shard,
+    routes,
     reconnectMinMs: 20,
     reconnectMaxMs: 200,
     onError: (e) => errors.push(e),
   })
   opened.push(client)
   const collection = (shape, args = {}) => createCollection(shoalCollectionOptions({ client, shape, args, id: unique(`${shape}-`), startSync: true }))
-  const channels = collection('myChannels')
-  const messages = channelId ? collection('messagesByChannel', { channelId }) : null
-  const members = channelId ? collection('membersByChannel', { channelId }) : null
+  const channels = collection('channel', { id: channelId })
+  const messages = collection('messagesByChannel', { channelId })
+  const members = collection('membersByChannel', { channelId })
   const m = bindMutators(client, { collections: { channels } }, {
     createChannel: true,
     addMember: true,
@@ -150,13 +151,12 @@ const row = (collection, id) => {
 
 for (const first of ['rename', 'topic']) {
   test(`two clients offline patch different fields of one row: both survive (the ${first} lands first)`, { skip, timeout: 60_000 }, async () => {
-    const shard = unique('patch')
-    const channelId = 'c1'
+    const channelId = unique('patch') // its shard
     // Each editor behind a network of their own; carol only watches.
     const nets = { alice: await cuttableNetwork(worker), bob: await cuttableNetwork(worker) }
-    const a = person(worker, { sub: 'alice', shard, baseUrl: nets.alice.url })
-    const b = person(worker, { sub: 'bob', shard, baseUrl: nets.bob.url })
-    const carol = person(worker, { sub: 'carol', shard })
+    const a = person(worker, { sub: 'alice', baseUrl: nets.alice.url, channelId })
+    const b = person(worker, { sub: 'bob', baseUrl: nets.bob.url, channelId })
+    const carol = person(worker, { sub: 'carol', channelId })
 
     await a.m.createChannel({ id: channelId, name: 'old name' })
     await a.m.addMember({ channelId, userId: 'bob' })
@@ -189,11 +189,10 @@ for (const first of ['rename', 'topic']) {
 }
 
 test('a client that missed many changes catches up through `since` (reset: false), with exactly what it missed', { skip, timeout: 60_000 }, async () => {
-  const shard = unique('catchup')
-  const channelId = 'c1'
+  const channelId = unique('catchup') // its shard
   const network = await cuttableNetwork(worker)
-  const alice = person(worker, { sub: 'alice', shard, baseUrl: network.url, channelId })
-  const bob = person(worker, { sub: 'bob', shard, channelId })
+  const alice = person(worker, { sub: 'alice', baseUrl: network.url, channelId })
+  const bob = person(worker, { sub: 'bob', channelId })
   await bob.m.createChannel({ id: channelId, name: 'general' })
   await bob.m.addMember({ channelId, userId: 'alice' })
   await bob.m.sendMessage({ id: 'm0', channelId, text: 'before' })
@@ -224,8 +223,8 @@ test('a client that missed many changes catches up through `since` (reset: false
     const sub = after.sent.find((f) => f.type === 'subscribe' && f.shape === shape)
     return sub && after.received.some((f) => f.type === 'pokeEnd' && after.received.some((p) => p.type === 'pokePart' && p.sub === sub.id && p.pokeId === f.pokeId))
   }
-  await waitFor(() => answered('myChannels') && answered('membersByChannel'), 'the answers to the other subscriptions')
-  for (const shape of ['myChannels', 'membersByChannel']) {
+  await waitFor(() => answered('channel') && answered('membersByChannel'), 'the answers to the other subscriptions')
+  for (const shape of ['channel', 'membersByChannel']) {
     const answer = answerTo(after, shape)
     assert.ok(answer.subscribe.since, `${shape} resubscribed with since`)
     assert.ok(answer.parts.every((p) => p.reset === false), `${shape} caught up`)
@@ -236,11 +235,11 @@ test('a client that missed many changes catches up through `since` (reset: false
 })
 
 test('after the log was compacted past its cursor, a client gets a reset and shows the right rows', { skip, timeout: 60_000 }, async () => {
-  const shard = unique('compacted')
-  const channelId = 'c1'
+  const channelId = unique('compacted')
+  const shard = channelId
   const network = await cuttableNetwork(compacting)
-  const alice = person(compacting, { sub: 'alice', shard, baseUrl: network.url, channelId })
-  const bob = person(compacting, { sub: 'bob', shard, channelId })
+  const alice = person(compacting, { sub: 'alice', baseUrl: network.url, channelId })
+  const bob = person(compacting, { sub: 'bob', channelId })
   await bob.m.createChannel({ id: channelId, name: 'general' })
   await bob.m.addMember({ channelId, userId: 'alice' })
   await bob.m.addMember({ channelId, userId: 'carol' })

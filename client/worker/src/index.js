@@ -11,6 +11,7 @@
 //   export const ShardDO = app.ShardDO;
 import { DurableObject } from "cloudflare:workers";
 import { createVerifier, tokenFromRequest, AuthError, signHs256 } from "./auth.js";
+import { GlobalSync, GLOBAL_SHARD, pollMsOf } from "./global.js";
 
 /**
  * The Worker and the Durable Object class for an app's engine.
@@ -179,6 +180,7 @@ async function sync(request, env, url) {
   try {
     // A malformed setting fails here, as a 500 that names it, rather than inside the object.
     engineLimits(env, limitsFrom(env));
+    pollMsOf(env);
     verifier = verifierFor(env);
   } catch (e) {
     return text(500, `server misconfigured: ${e.message}`);
@@ -348,6 +350,8 @@ class ShardDO extends DurableObject {
       if (a) this.sockets.set(a.conn, ws);
     }
     this.engine = null;
+    // Writes of global tables to D1, and the __global__ shard's mirror of them (global.js).
+    this.global = new GlobalSync(this);
   }
 
   // The engine is built on the first event, when the shard's name is known
@@ -381,9 +385,14 @@ class ShardDO extends DurableObject {
   // Log compaction runs from an alarm, in bounded batches, never on a request's path
   // (compactionDue is one comparison in memory, plus one row read once the log is long).
   async scheduleCompaction() {
-    if (this.engine?.compactionDue() && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + COMPACTION_DELAY_MS);
-    }
+    if (this.engine?.compactionDue()) await this.alarmIn(COMPACTION_DELAY_MS);
+  }
+
+  /** One alarm serves every duty (compaction, D1 applies, the global poll): it fires at the soonest. */
+  async alarmIn(ms) {
+    const at = Date.now() + ms;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   async alarm() {
@@ -391,20 +400,33 @@ class ShardDO extends DurableObject {
     await this.ctx.blockConcurrencyWhile(async () => {
       more = this.engineFor(null).compact();
     });
-    if (more) await this.ctx.storage.setAlarm(Date.now() + COMPACTION_DELAY_MS);
+    if (more) await this.alarmIn(COMPACTION_DELAY_MS);
+    await this.global.onAlarm(this.engine.name() === GLOBAL_SHARD);
   }
 
   async fetch(request) {
-    // Engine counters for tests and benchmarks: only reachable through the namespace binding,
-    // since the Worker forwards nothing but /sync.
-    if (new URL(request.url).pathname === "/__shoal/stats") return new Response(this.engineFor(null).stats());
+    const path = new URL(request.url).pathname;
+    // Engine counters for tests and benchmarks, and the note of changed global rows from another
+    // shard: only reachable through the namespace binding, since the Worker forwards nothing but /sync.
+    if (path === "/__shoal/stats") return new Response(this.engineFor(null).stats());
+    if (path === "/__shoal/global-changed") {
+      this.engineFor(GLOBAL_SHARD);
+      await this.global.refreshRows(await request.json());
+      return new Response(null, { status: 204 });
+    }
     const h = request.headers;
     const { 0: clientSocket, 1: server } = new WebSocketPair();
     if (h.get("x-shoal-version") !== PROTOCOL_VERSION) {
       refuse(server, [errorFrame("PROTOCOL_VERSION", `this server speaks protocol version ${PROTOCOL_VERSION}`)], [4002, "PROTOCOL_VERSION"]);
     } else {
+      if (h.get("x-shoal-shard") === GLOBAL_SHARD) {
+        // The mirror of the global tables is read from D1 before its first socket is served.
+        this.engineFor(GLOBAL_SHARD);
+        await this.global.beforeOpen();
+      }
       await this.ctx.blockConcurrencyWhile(async () => this.open(server, h));
       await this.scheduleCompaction();
+      await this.global.kick(); // a previous instance may have died before its D1 apply
     }
     const headers = list(h.get("sec-websocket-protocol")).includes("shoal-v1") ? { "sec-websocket-protocol": "shoal-v1" } : {};
     return new Response(null, { status: 101, webSocket: clientSocket, headers });
@@ -456,6 +478,7 @@ class ShardDO extends DurableObject {
     }
     await this.ctx.blockConcurrencyWhile(async () => this.engineFor(shard).message(conn, message));
     await this.scheduleCompaction();
+    await this.global.kick(); // writes of global tables this frame committed go to D1 now
   }
 
   admit(conn) {

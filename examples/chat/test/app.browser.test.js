@@ -68,10 +68,10 @@ const memberNames = (page) => page.locator('ul[aria-label="Members"] li').evalua
 const alerts = (page) => page.getByRole('alert').allInnerTexts()
 const clientId = async (page) => (await page.getByRole('status').getAttribute('title'))?.replace(/^client /, '')
 
-/** The server's last applied mutation id for (user, client), read over a raw socket. */
-async function lastMutationId(user, client) {
+/** The server's last applied mutation id for (user, client) on `shard` (a channel's), read over a raw socket. */
+async function lastMutationId(user, client, shard) {
   const { token } = await (await fetch(`${server.url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: user }) })).json()
-  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/sync?client=${client}&v=1`, { headers: { authorization: `Bearer ${token}` } })
+  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/sync?client=${client}&v=1&shard=${shard}`, { headers: { authorization: `Bearer ${token}` } })
   try {
     return await new Promise((resolve, reject) => {
       ws.once('error', reject)
@@ -151,7 +151,7 @@ test('bob offline: his messages show at once, then land exactly once when he is 
   assert.equal(await connection(bob.page), 'online')
   assert.equal(await bob.page.locator('ul[aria-label="Messages"] li.pending').count(), 0)
   assert.deepEqual(await messageTexts(bob.page), ['hello bob', 'offline one', 'offline two'])
-  assert.equal(await lastMutationId('bob', await clientId(bob.page)), 2, 'each applied once')
+  assert.equal(await lastMutationId('bob', await clientId(bob.page), channelId), 2, 'each applied once')
   assert.deepEqual([...(await alerts(alice.page)), ...(await alerts(bob.page))], [])
 })
 
@@ -175,7 +175,7 @@ test('a page closed offline with an unsent message: the next page adopts its out
   await eventually(async () => assert.deepEqual(await messageTexts(alice.page), expected), 'alice to see the replayed message')
   await eventually(async () => assert.deepEqual(await messageTexts(bob.page), expected), 'bob to see it synced')
   await eventually(async () => assert.equal(await unsent(bob.page), 0), 'bob\'s outbox to empty')
-  assert.equal(await lastMutationId('bob', before), 3, 'applied once')
+  assert.equal(await lastMutationId('bob', before, channelId), 3, 'applied once')
 })
 
 test('a non-member sees nothing of the channel, and a message from them is refused with FORBIDDEN', { skip, timeout: 60_000 }, async () => {
@@ -260,11 +260,41 @@ test('signing out with an unsent message leaves nothing of it in the browser', {
   delete people.dave
 })
 
+const authorNames = (page) => page.locator('ul[aria-label="Messages"] li[data-id] .author').allInnerTexts()
+
+test('two channels on two shards in one list; a display name set on one shard shows on the others, live', { skip, timeout: 90_000 }, async () => {
+  const { alice, bob } = people
+  await alice.page.getByLabel('New channel name').fill('random')
+  await alice.page.getByRole('button', { name: 'Create' }).click()
+  await eventually(async () => assert.deepEqual(await channelNames(alice.page), ['# random', '# team']), 'both channels in alice\'s list')
+  const second = /#\/c\/(.+)$/.exec(alice.page.url())[1]
+  assert.notEqual(second, channelId, 'channel c lives on shard c: two channels, two shards')
+  await alice.page.getByLabel('Add member').fill('bob')
+  await alice.page.getByRole('button', { name: 'Add', exact: true }).click()
+  // Bob's list spans both shards: it is the global index the channel mutators keep.
+  await eventually(async () => assert.deepEqual(await channelNames(bob.page), ['# random', '# team']), 'both channels in bob\'s list')
+  await bob.page.getByRole('link', { name: '# random' }).click()
+  await bob.page.getByLabel('Message', { exact: true }).fill('hi from random')
+  await bob.page.getByRole('button', { name: 'Send' }).click()
+  await eventually(async () => assert.deepEqual(await messageTexts(alice.page), ['hi from random']), 'bob\'s message on alice\'s page')
+  assert.equal(await lastMutationId('bob', await clientId(bob.page), second), 1, 'bob\'s first mutation on the second shard: one outbox per shard')
+
+  // Alice names herself (a global profile, written through __root__); bob sees it in both channels.
+  await alice.page.getByLabel('Display name').fill('Alice Liddell')
+  await alice.page.getByRole('button', { name: 'Set name' }).click()
+  await eventually(async () => assert.equal(await alice.page.getByTestId('me').innerText(), 'Alice Liddell'), 'alice\'s own name at once')
+  await eventually(async () => assert.match((await bob.page.locator('ul[aria-label="Members"] li[data-user="alice"]').innerText()), /Alice Liddell/), 'her name in bob\'s members of random')
+  await bob.page.getByRole('link', { name: '# team' }).click()
+  await eventually(async () => assert.ok((await authorNames(bob.page)).includes('Alice Liddell')), 'her name on her messages in team')
+  assert.deepEqual([...(await alerts(alice.page)), ...(await alerts(bob.page))], [])
+  await alice.page.getByRole('link', { name: '# team' }).click()
+})
+
 test('removing bob takes the channel and its messages off his page', { skip, timeout: 60_000 }, async () => {
   const { alice, bob } = people
   await alice.page.getByRole('button', { name: 'Remove bob' }).click()
   await eventually(async () => assert.deepEqual(await memberNames(alice.page), ['alice']), 'bob gone from alice\'s members')
-  await eventually(async () => assert.deepEqual(await channelNames(bob.page), []), 'the channel gone from bob\'s list')
+  await eventually(async () => assert.deepEqual(await channelNames(bob.page), ['# random']), 'the channel gone from bob\'s list')
   await eventually(async () => assert.deepEqual(await messageTexts(bob.page), []), 'the messages gone from bob\'s page')
   for (const { page, problems } of Object.values(people)) {
     if (page.isClosed()) continue

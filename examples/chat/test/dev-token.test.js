@@ -42,7 +42,7 @@ test('with SHOAL_DEV_TOKENS="true" it mints a token the Worker accepts for that 
   assert.equal(claims.sub, 'dana')
   assert.equal(claims.exp, exp)
   assert.ok(exp > Date.now() / 1000 + 3600)
-  const s = await connect(on, { token, client: 'devtoken1' })
+  const s = await connect(on, { token, client: 'devtoken1', shard: 'dana-c' }) // the channel's shard
   await s.type('connected')
   s.send({ type: 'push', mutations: [{ id: 1, name: 'createChannel', args: { id: 'dana-c', name: 'mine' } }] })
   const { results } = await s.type('pushResult')

@@ -1,12 +1,21 @@
 // The example chat: sign in, your channels, a channel's messages and members. Every list is a
 // Shoal shape rendered with useShape; every write is a mutator (ChatApp.java) called through
-// useMutator, with an optimistic client twin (session.ts).
+// useMutator, with an optimistic client twin (session.ts). Channel c lives on shard c; the list of
+// my channels and everyone's display names come from global tables (docs/sharding.md). The page
+// never names a shard: the client routes each shape and mutator by the generated `routes`.
 
 import { ShoalError } from '@shoal/client'
 import { ShoalProvider, useMutator, useSyncStatus } from '@shoal/react'
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent } from 'react'
 import { devSignIn, saveAuth, tokenSignIn, type Auth } from './auth'
 import { Session, useRows, type RowOf } from './session'
+
+/** Display names by user id (the global `profiles` shape); a user without one shows their id. */
+function useNames(): (userId: string) => string {
+  const { data: profiles = [] } = useRows('profiles', {})
+  const byId = useMemo(() => new Map(profiles.map((p) => [p.id, p.displayName])), [profiles])
+  return (userId) => byId.get(userId) ?? userId
+}
 
 export function App({ initial }: { initial: Session | null }) {
   const [session, setSession] = useState(initial)
@@ -112,7 +121,7 @@ function newId(prefix: string) {
 function Chat({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
   const channelId = useChannelFromHash()
   const { data: channels = [] } = useRows('myChannels', {})
-  const channel = channels.find((c) => c.id === channelId)
+  const channel = channels.find((c) => c.channelId === channelId)
   return (
     <>
       <Header session={session} onSignOut={onSignOut} />
@@ -138,12 +147,29 @@ function Header({ session, onSignOut }: { session: Session; onSignOut: () => voi
   // chosen, which the status reports too.
   const { status: connection, pending: unsent } = useSyncStatus()
   const clientId = session.client.clientId
+  const nameOf = useNames()
+  const setDisplayName = useMutator(session.m.setDisplayName)
+  const [name, setName] = useState('')
+
+  function rename(e: FormEvent) {
+    e.preventDefault()
+    void setDisplayName.mutate({ displayName: name.trim() })
+    setName('')
+  }
+
   return (
     <header>
       <h1>Shoal chat</h1>
       <span>
-        Signed in as <strong data-testid="me">{session.user}</strong>
+        Signed in as <strong data-testid="me">{nameOf(session.user)}</strong>
       </span>
+      <form className="row" onSubmit={rename}>
+        <input aria-label="Display name" placeholder="display name" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} required />
+        <button type="submit" disabled={!name.trim()}>
+          Set name
+        </button>
+      </form>
+      {setDisplayName.error && <ErrorLine error={setDisplayName.error} />}
       <span role="status" className="status" data-state={connection} title={clientId ? `client ${clientId}` : undefined}>
         {connection}
       </span>
@@ -160,7 +186,7 @@ function Header({ session, onSignOut }: { session: Session; onSignOut: () => voi
 function ChannelList({ session, channels, selected }: { session: Session; channels: RowOf<'myChannels'>[]; selected: string | null }) {
   const [name, setName] = useState('')
   const create = useMutator(session.m.createChannel)
-  const sorted = useMemo(() => [...channels].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)), [channels])
+  const sorted = useMemo(() => [...channels].sort((a, b) => a.channelName.localeCompare(b.channelName) || a.id.localeCompare(b.id)), [channels])
 
   function submit(e: FormEvent) {
     e.preventDefault()
@@ -176,8 +202,8 @@ function ChannelList({ session, channels, selected }: { session: Session; channe
       <ul className="plain">
         {sorted.map((c) => (
           <li key={c.id}>
-            <a href={`#/c/${c.id}`} aria-current={c.id === selected ? 'page' : undefined}>
-              # {c.name}
+            <a href={`#/c/${c.channelId}`} aria-current={c.channelId === selected ? 'page' : undefined}>
+              # {c.channelName}
             </a>
           </li>
         ))}
@@ -194,8 +220,12 @@ function ChannelList({ session, channels, selected }: { session: Session; channe
   )
 }
 
-function ChannelView({ session, channelId, channel }: { session: Session; channelId: string; channel: RowOf<'myChannels'> | undefined }) {
+function ChannelView({ session, channelId, channel: listed }: { session: Session; channelId: string; channel: RowOf<'myChannels'> | undefined }) {
   const { data: messages = [], isLoading } = useRows('messagesByChannel', { channelId })
+  // The channel's own row (name and topic) comes from its shard; the list entry says I belong to it.
+  const { data: rows = [] } = useRows('channel', { id: channelId })
+  const channel = listed ? rows[0] : undefined
+  const nameOf = useNames()
   const send = useMutator(session.m.sendMessage)
   const [text, setText] = useState('')
   const sorted = useMemo(() => [...messages].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)), [messages])
@@ -219,7 +249,9 @@ function ChannelView({ session, channelId, channel }: { session: Session; channe
           const pending = (m as { $hasPendingWrites?: boolean }).$hasPendingWrites === true
           return (
             <li key={m.id} data-id={m.id} className={pending ? 'pending' : undefined}>
-              <span className="author">{m.authorId}</span>
+              <span className="author" data-author={m.authorId}>
+                {nameOf(m.authorId)}
+              </span>
               <span className="text">{m.text}</span>
               <span className="note muted">{pending ? 'sending…' : new Date(m.createdAt).toLocaleTimeString()}</span>
             </li>
@@ -240,7 +272,7 @@ function ChannelView({ session, channelId, channel }: { session: Session; channe
 }
 
 /** The channel's name and topic, each edited by its own patch mutator. */
-function ChannelHeader({ session, channel }: { session: Session; channel: RowOf<'myChannels'> }) {
+function ChannelHeader({ session, channel }: { session: Session; channel: RowOf<'channel'> }) {
   const rename = useMutator(session.m.renameChannel)
   const setTopic = useMutator(session.m.setTopic)
   const [editing, setEditing] = useState(false)
@@ -293,6 +325,7 @@ function MemberList({ session, channelId }: { session: Session; channelId: strin
   const add = useMutator(session.m.addMember)
   const remove = useMutator(session.m.removeMember)
   const [user, setUser] = useState('')
+  const nameOf = useNames()
   const sorted = useMemo(() => [...members].sort((a, b) => a.userId.localeCompare(b.userId)), [members])
 
   function submit(e: FormEvent) {
@@ -307,7 +340,7 @@ function MemberList({ session, channelId }: { session: Session; channelId: strin
       <ul className="plain" aria-label="Members">
         {sorted.map((m) => (
           <li key={m.id} data-user={m.userId}>
-            <span>{m.userId === session.user ? `${m.userId} (you)` : m.userId}</span>
+            <span>{m.userId === session.user ? `${nameOf(m.userId)} (you)` : nameOf(m.userId)}</span>
             <button aria-label={`Remove ${m.userId}`} title={`Remove ${m.userId}`} onClick={() => void remove.mutate({ channelId, userId: m.userId })}>
               ✕
             </button>

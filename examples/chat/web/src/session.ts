@@ -7,7 +7,7 @@ import { ShoalClient, ShoalError } from '@shoal/client'
 import { bindMutators, type MutatorHandle } from '@shoal/db'
 import { shapeCollection, useShape } from '@shoal/react'
 import { currentToken, type Auth } from './auth'
-import type { MutatorName, Mutators, ShapeName, Shapes } from './shoal.gen'
+import { routes, type MutatorName, Mutators, ShapeName, Shapes } from './shoal.gen'
 
 export type RowOf<S extends ShapeName> = Shapes[S]['row']
 export type Handles = { readonly [K in MutatorName]: MutatorHandle<Mutators[K]> }
@@ -60,8 +60,12 @@ export class Session {
     // The client says whether it is connected and how many writes are unsent (client.syncStatus,
     // useSyncStatus), closes its sockets when the browser goes offline and reconnects when it is
     // back; it runs with the browser's WebSocket and an IndexedDB outbox by default.
+    // `routes` (generated from the Java app) tell the client which shard each shape and mutator
+    // lives on: channel c's rows on shard c, the global tables on __global__, setDisplayName on
+    // __root__. It opens those sockets (and keeps one outbox per shard) by itself.
     this.client = new ShoalClient({
       baseUrl: location.origin,
+      routes,
       getToken: () => currentToken(auth),
       onError: (e) => this.report(e),
     })
@@ -72,18 +76,21 @@ export class Session {
       // Client twins: each runs at once in a TanStack DB transaction, so the change shows before
       // the server has it (or while offline), and is replaced by the synced rows when a poke covers it.
       createChannel: (_tx: unknown, { id, name }: Mutators['createChannel']) => {
-        collectionOf(client, 'myChannels', {}).insert({ id, name, topic: null })
+        collectionOf(client, 'myChannels', {}).insert({ id: memberId(id, me), channelId: id, channelName: name })
+        collectionOf(client, 'channel', { id }).insert({ id, name, topic: null })
         collectionOf(client, 'membersByChannel', { channelId: id }).insert({ id: memberId(id, me), channelId: id, userId: me })
       },
       // Patches of one field each: two people may rename a channel and set its topic at once,
       // offline even, and both edits survive.
       renameChannel: (_tx: unknown, { id, name }: Mutators['renameChannel']) => {
-        const channels = collectionOf(client, 'myChannels', {})
-        if (channels.has(id)) channels.update(id, (row) => void (row.name = name))
+        const channel = collectionOf(client, 'channel', { id })
+        if (channel.has(id)) channel.update(id, (row) => void (row.name = name))
+        const mine = collectionOf(client, 'myChannels', {})
+        if (mine.has(memberId(id, me))) mine.update(memberId(id, me), (row) => void (row.channelName = name))
       },
       setTopic: (_tx: unknown, { id, topic }: Mutators['setTopic']) => {
-        const channels = collectionOf(client, 'myChannels', {})
-        if (channels.has(id)) channels.update(id, (row) => void (row.topic = topic))
+        const channel = collectionOf(client, 'channel', { id })
+        if (channel.has(id)) channel.update(id, (row) => void (row.topic = topic))
       },
       addMember: (_tx: unknown, { channelId, userId }: Mutators['addMember']) => {
         const members = collectionOf(client, 'membersByChannel', { channelId })
@@ -94,11 +101,18 @@ export class Session {
         const members = collectionOf(client, 'membersByChannel', { channelId })
         const row = members.toArray.find((r) => r.userId === userId)
         if (row) members.delete(row.id)
-        const channels = collectionOf(client, 'myChannels', {})
-        if (userId === me && channels.has(channelId)) channels.delete(channelId)
+        const mine = collectionOf(client, 'myChannels', {})
+        if (userId === me && mine.has(memberId(channelId, me))) mine.delete(memberId(channelId, me))
       },
       sendMessage: (_tx: unknown, { id, channelId, text }: Mutators['sendMessage']) => {
         collectionOf(client, 'messagesByChannel', { channelId }).insert({ id, channelId, authorId: me, text, createdAt: Date.now() })
+      },
+      // A global table: the server writes it to D1 after the commit; every signed-in user's
+      // `profiles` shape shows it within a second.
+      setDisplayName: (_tx: unknown, { displayName }: Mutators['setDisplayName']) => {
+        const profiles = collectionOf(client, 'profiles', {})
+        if (profiles.has(me)) profiles.update(me, (row) => void (row.displayName = displayName))
+        else profiles.insert({ id: me, displayName })
       },
     }
     this.m = bindMutators(client, {}, defs)

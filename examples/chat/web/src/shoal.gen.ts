@@ -41,10 +41,32 @@ export interface MessagesRow {
   createdAt: number;
 }
 
+/** A row of table `profiles`. */
+export interface ProfilesRow {
+  /** a string of 1..128 characters */
+  id: string;
+  /** a string of 1..100 characters */
+  displayName: string;
+}
+
+/** A row of table `memberships`. */
+export interface MembershipsRow {
+  /** a string of 3..260 characters */
+  id: string;
+  /** an id of channels (1..128 chars of A-Z a-z 0-9 _ . : -) */
+  channelId: string;
+  /** a string of 1..128 characters */
+  userId: string;
+  /** a string of 1..200 characters */
+  channelName: string;
+}
+
 export interface Tables {
   channels: ChannelsRow;
   channelMembers: ChannelMembersRow;
   messages: MessagesRow;
+  profiles: ProfilesRow;
+  memberships: MembershipsRow;
 }
 
 export type TableName = keyof Tables;
@@ -60,11 +82,20 @@ export type MessagesByChannelShapeArgs = {
 /** A row of shape `messagesByChannel`: the columns it projects. */
 export type MessagesByChannelShapeRow = Pick<MessagesRow, "id" | "channelId" | "authorId" | "text" | "createdAt">;
 
-/** Args of shape `myChannels` (on `channels`). */
+/** Args of shape `myChannels` (on `memberships`). */
 export type MyChannelsShapeArgs = Record<string, never>;
 
 /** A row of shape `myChannels`: the columns it projects. */
-export type MyChannelsShapeRow = Pick<ChannelsRow, "id" | "name" | "topic">;
+export type MyChannelsShapeRow = Pick<MembershipsRow, "id" | "channelId" | "channelName">;
+
+/** Args of shape `channel` (on `channels`). */
+export type ChannelShapeArgs = {
+  /** an id of channels (1..128 chars of A-Z a-z 0-9 _ . : -) */
+  id: string;
+};
+
+/** A row of shape `channel`: the columns it projects. */
+export type ChannelShapeRow = Pick<ChannelsRow, "id" | "name" | "topic">;
 
 /** Args of shape `membersByChannel` (on `channelMembers`). */
 export type MembersByChannelShapeArgs = {
@@ -75,10 +106,18 @@ export type MembersByChannelShapeArgs = {
 /** A row of shape `membersByChannel`: the columns it projects. */
 export type MembersByChannelShapeRow = Pick<ChannelMembersRow, "id" | "channelId" | "userId">;
 
+/** Args of shape `profiles` (on `profiles`). */
+export type ProfilesShapeArgs = Record<string, never>;
+
+/** A row of shape `profiles`: the columns it projects. */
+export type ProfilesShapeRow = Pick<ProfilesRow, "id" | "displayName">;
+
 export interface Shapes {
   messagesByChannel: { name: "messagesByChannel"; table: "messages"; args: MessagesByChannelShapeArgs; row: MessagesByChannelShapeRow };
-  myChannels: { name: "myChannels"; table: "channels"; args: MyChannelsShapeArgs; row: MyChannelsShapeRow };
+  myChannels: { name: "myChannels"; table: "memberships"; args: MyChannelsShapeArgs; row: MyChannelsShapeRow };
+  channel: { name: "channel"; table: "channels"; args: ChannelShapeArgs; row: ChannelShapeRow };
   membersByChannel: { name: "membersByChannel"; table: "channelMembers"; args: MembersByChannelShapeArgs; row: MembersByChannelShapeRow };
+  profiles: { name: "profiles"; table: "profiles"; args: ProfilesShapeArgs; row: ProfilesShapeRow };
 }
 
 export type ShapeName = keyof Shapes;
@@ -86,8 +125,10 @@ export type ShapeName = keyof Shapes;
 /** Each shape's table and the columns its rows carry (`id` always). */
 export const shapes = {
   messagesByChannel: { table: "messages", columns: ["id", "channelId", "authorId", "text", "createdAt"] },
-  myChannels: { table: "channels", columns: ["id", "name", "topic"] },
+  myChannels: { table: "memberships", columns: ["id", "channelId", "channelName"] },
+  channel: { table: "channels", columns: ["id", "name", "topic"] },
   membersByChannel: { table: "channelMembers", columns: ["id", "channelId", "userId"] },
+  profiles: { table: "profiles", columns: ["id", "displayName"] },
 } as const;
 
 // Mutators: the writes a client may push, with their args.
@@ -142,6 +183,12 @@ export type SendMessageMutatorArgs = {
   text: string;
 };
 
+/** Args of mutator `setDisplayName`. */
+export type SetDisplayNameMutatorArgs = {
+  /** a string of 1..100 characters */
+  displayName: string;
+};
+
 export interface Mutators {
   createChannel: CreateChannelMutatorArgs;
   renameChannel: RenameChannelMutatorArgs;
@@ -149,6 +196,7 @@ export interface Mutators {
   addMember: AddMemberMutatorArgs;
   removeMember: RemoveMemberMutatorArgs;
   sendMessage: SendMessageMutatorArgs;
+  setDisplayName: SetDisplayNameMutatorArgs;
 }
 
 export type MutatorName = keyof Mutators;
@@ -160,4 +208,27 @@ export const mutatorNames = [
   "addMember",
   "removeMember",
   "sendMessage",
+  "setDisplayName",
 ] as const;
+
+// Routes: the shard each shape and mutator runs on (a fixed name, or the arg whose value names it).
+// Pass them to the client (`new ShoalClient({ routes, ... })`): it opens the right socket by itself.
+
+export const routes = {
+  shapes: {
+    messagesByChannel: { arg: "channelId" },
+    myChannels: "__global__",
+    channel: { arg: "id" },
+    membersByChannel: { arg: "channelId" },
+    profiles: "__global__",
+  },
+  mutators: {
+    createChannel: { arg: "id" },
+    renameChannel: { arg: "id" },
+    setTopic: { arg: "id" },
+    addMember: { arg: "channelId" },
+    removeMember: { arg: "channelId" },
+    sendMessage: { arg: "channelId" },
+    setDisplayName: "__root__",
+  },
+} as const;

@@ -6,7 +6,7 @@ import { bindMutators } from "@shoal/db";
 import { ShoalProvider, shapeCollection, useMutator, useShape, useSyncStatus } from "@shoal/react";
 import { useState, type FormEvent } from "react";
 import { createRoot } from "react-dom/client";
-import type { Mutators, Shapes } from "./shoal.gen";
+import { routes, type Mutators, type Shapes } from "./shoal.gen";
 
 type Todo = Shapes["myTodos"]["row"];
 const AUTH_KEY = "shoal-app:auth";
@@ -22,7 +22,8 @@ async function devSignIn(user: string): Promise<Auth> {
 }
 
 function session(auth: Auth) {
-  const client = new ShoalClient({ baseUrl: location.origin, getToken: async () => auth.token });
+  // `routes` (generated) name each shape's and mutator's shard: the client opens the right socket itself.
+  const client = new ShoalClient({ baseUrl: location.origin, getToken: async () => auth.token, routes });
   const todos = () => shapeCollection<Todo>(client, "myTodos", {});
   // Client twins: the optimistic change, replaced by the synced row when the server's poke covers it.
   const m = bindMutators(client, {}, {

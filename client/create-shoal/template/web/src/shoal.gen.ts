@@ -77,3 +77,17 @@ export const mutatorNames = [
   "setDone",
   "deleteTodo",
 ] as const;
+
+// Routes: the shard each shape and mutator runs on (a fixed name, or the arg whose value names it).
+// Pass them to the client (`new ShoalClient({ routes, ... })`): it opens the right socket by itself.
+
+export const routes = {
+  shapes: {
+    myTodos: "__root__",
+  },
+  mutators: {
+    addTodo: "__root__",
+    setDone: "__root__",
+    deleteTodo: "__root__",
+  },
+} as const;

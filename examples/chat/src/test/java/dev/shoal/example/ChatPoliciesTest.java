@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shoal.testkit.Replica;
+import dev.shoal.testkit.TestD1;
 import dev.shoal.testkit.TestShard;
 import dev.shoal.protocol.Json;
 import java.util.List;
@@ -19,7 +20,12 @@ class ChatPoliciesTest {
 
     @BeforeEach
     void setUp() {
-        t = new TestShard(new ChatApp().app());
+        setUp("c1");
+    }
+
+    /** A fresh shard named {@code shard}: channel {@code shard}, its members and messages live there. */
+    void setUp(String shard) {
+        t = new TestShard(new ChatApp().app(), shard);
         nextId.clear();
         for (String user : List.of("alice", "bob", "carol")) {
             t.open(user, user, user + "-client");
@@ -67,7 +73,7 @@ class ChatPoliciesTest {
     void aNonMemberReceivesNoTraceOfAChannel() {
         push("alice", "createChannel", "{\"id\":\"c1\",\"name\":\"secret\"}");
         subscribe("carol", "s", "messagesByChannel", "{\"channelId\":\"c1\"}");
-        subscribe("carol", "ch", "myChannels", "{}");
+        subscribe("carol", "ch", "channel", "{\"id\":\"c1\"}");
         subscribe("carol", "mem", "membersByChannel", "{\"channelId\":\"c1\"}");
         push("alice", "sendMessage", msg("m1", "c1"));
         push("alice", "addMember", "{\"channelId\":\"c1\",\"userId\":\"bob\"}");
@@ -82,15 +88,46 @@ class ChatPoliciesTest {
     }
 
     @Test
-    void myChannelsFollowsMembershipAndHidesCreatedBy() {
-        subscribe("bob", "ch", "myChannels", "{}");
+    void myChannelsListsMyChannelsAcrossShardsAndFollowsMembership() {
+        dev.shoal.engine.App app = new ChatApp().app();
+        TestD1 d1 = new TestD1(app);
+        TestShard global = new TestShard(app, "__global__");
+        global.open("bob", "bob", "bob-g");
+        global.send("bob", "{\"type\":\"subscribe\",\"id\":\"ch\",\"shape\":\"myChannels\",\"args\":{}}");
+        TestShard c2 = new TestShard(app, "c2");
+        c2.open("bob", "bob", "bob-client");
+        c2.send("bob", "{\"type\":\"push\",\"mutations\":[{\"id\":1,\"name\":\"createChannel\",\"args\":{\"id\":\"c2\",\"name\":\"two\"}}]}");
         push("alice", "createChannel", "{\"id\":\"c1\",\"name\":\"one\"}");
-        push("bob", "createChannel", "{\"id\":\"c2\",\"name\":\"two\"}");
-        Replica bob = new Replica(t.peers, "bob");
-        assertEquals(Set.of("c2"), bob.rows("ch").keySet());
-        assertEquals("{\"id\":\"c2\",\"name\":\"two\",\"topic\":null}", bob.rows("ch").get("c2"), "createdBy is not projected");
+        d1.apply(c2, global);
+        d1.apply(t, global);
+        Replica bob = new Replica(global.peers, "bob");
+        assertEquals(Set.of("c2/bob"), bob.rows("ch").keySet(), "alice's channel is not in bob's list");
+        assertEquals("{\"id\":\"c2/bob\",\"channelId\":\"c2\",\"channelName\":\"two\"}", bob.rows("ch").get("c2/bob"));
         push("alice", "addMember", "{\"channelId\":\"c1\",\"userId\":\"bob\"}");
-        assertEquals(Set.of("c1", "c2"), bob.rows("ch").keySet());
+        push("alice", "renameChannel", "{\"id\":\"c1\",\"name\":\"uno\"}");
+        d1.apply(t, global);
+        assertEquals(Set.of("c1/bob", "c2/bob"), bob.rows("ch").keySet());
+        assertTrue(bob.rows("ch").get("c1/bob").contains("\"channelName\":\"uno\""), "a rename reaches every member's entry");
+        push("alice", "removeMember", "{\"channelId\":\"c1\",\"userId\":\"bob\"}");
+        d1.apply(t, global);
+        assertEquals(Set.of("c2/bob"), bob.rows("ch").keySet());
+    }
+
+    @Test
+    void aUserWritesOnlyTheirOwnDisplayNameAndEveryoneReadsIt() {
+        dev.shoal.engine.App app = new ChatApp().app();
+        TestD1 d1 = new TestD1(app);
+        TestShard root = new TestShard(app);
+        TestShard global = new TestShard(app, "__global__");
+        global.open("carol", "carol", "carol-g");
+        global.send("carol", "{\"type\":\"subscribe\",\"id\":\"p\",\"shape\":\"profiles\",\"args\":{}}");
+        root.open("alice", "alice", "alice-client");
+        root.send("alice", "{\"type\":\"push\",\"mutations\":[{\"id\":1,\"name\":\"setDisplayName\",\"args\":{\"displayName\":\"Alice\"}},"
+                + "{\"id\":2,\"name\":\"setDisplayName\",\"args\":{\"displayName\":\"\"}}]}");
+        d1.apply(root, global);
+        assertEquals("{\"id\":\"alice\",\"displayName\":\"Alice\"}", new Replica(global.peers, "carol").rows("p").get("alice"));
+        Json results = root.peers.to("alice", "pushResult").get(0).get("results");
+        assertEquals("BAD_ARGS", results.at(1).get("code").asString(), "1..100 characters");
     }
 
     @Test
@@ -149,10 +186,10 @@ class ChatPoliciesTest {
     @Test
     void editsOfDifferentFieldsOfOneRowBothSurviveInEitherOrder() {
         for (boolean renameFirst : new boolean[] {true, false}) {
-            setUp();
+            setUp("c");
             push("alice", "createChannel", "{\"id\":\"c\",\"name\":\"old\"}");
             push("alice", "addMember", "{\"channelId\":\"c\",\"userId\":\"bob\"}");
-            subscribe("carol", "ch", "myChannels", "{}");
+            subscribe("carol", "ch", "channel", "{\"id\":\"c\"}");
             push("alice", "addMember", "{\"channelId\":\"c\",\"userId\":\"carol\"}");
             // Both edits were made offline against the same row; they arrive in either order.
             String rename = "{\"id\":\"c\",\"name\":\"new name\"}";

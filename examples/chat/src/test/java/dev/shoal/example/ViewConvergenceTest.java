@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  */
 class ViewConvergenceTest {
     private static final List<String> USERS = List.of("u0", "u1", "u2", "u3");
-    private static final List<String> CHANNELS = List.of("c0", "c1", "c2");
+    /** One channel: its shard holds its members and messages (the example is sharded by channel). */
+    private static final List<String> CHANNELS = List.of("c0");
     private final Map<String, Long> nextId = new HashMap<>();
 
     private void push(TestShard t, String user, String name, String args) {
@@ -41,11 +42,11 @@ class ViewConvergenceTest {
 
     private void run(long seed) {
         Random random = new Random(seed);
-        TestShard t = new TestShard(new ChatApp().app());
+        TestShard t = new TestShard(new ChatApp().app(), CHANNELS.get(0));
         nextId.clear();
         for (String u : USERS) {
             t.open(u, u, u + "-c");
-            t.send(u, subscribe("ch", "myChannels", "{}", null));
+            t.send(u, subscribe("ch", "channel", "{\"id\":\"" + CHANNELS.get(0) + "\"}", null));
             for (String c : CHANNELS) {
                 t.send(u, subscribe("m-" + c, "messagesByChannel", "{\"channelId\":\"" + c + "\"}", null));
                 t.send(u, subscribe("p-" + c, "membersByChannel", "{\"channelId\":\"" + c + "\"}", null));
@@ -93,7 +94,7 @@ class ViewConvergenceTest {
 
     private static List<String[]> subscriptions() {
         List<String[]> out = new ArrayList<>();
-        out.add(new String[] {"ch", "myChannels", "{}"});
+        out.add(new String[] {"ch", "channel", "{\"id\":\"" + CHANNELS.get(0) + "\"}"});
         for (String c : CHANNELS) {
             out.add(new String[] {"m-" + c, "messagesByChannel", "{\"channelId\":\"" + c + "\"}"});
             out.add(new String[] {"p-" + c, "membersByChannel", "{\"channelId\":\"" + c + "\"}"});

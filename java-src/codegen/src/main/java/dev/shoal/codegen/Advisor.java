@@ -40,8 +40,42 @@ public final class Advisor {
         for (Mutator m : app.mutators()) {
             mutatorAuthorArgs(app, m, m.args(), "args", out);
         }
+        sharding(app, out);
         out.sort(Comparator.comparing(Finding::severity));
         return List.copyOf(out);
+    }
+
+    /**
+     * The registration's shard rules (App.build() refuses the same, so an app that builds has no
+     * such error), a shard key arg that is not an id, and mutators that run on __root__ in an app
+     * with sharded tables (docs/sharding.md).
+     */
+    private static void sharding(App app, List<Finding> out) {
+        java.util.Map<String, Table> tables = new java.util.LinkedHashMap<>();
+        app.tables().forEach(t -> tables.put(t.name(), t));
+        for (String problem : dev.shoal.engine.shard.ShardRules.problems(tables, app.shapes(), app.mutators())) {
+            out.add(new Finding(Severity.ERROR, "CROSS_SHARD", "sharding", problem));
+        }
+        boolean sharded = tables.values().stream().anyMatch(t -> t.shardKey() != null);
+        for (Shape s : app.shapes()) {
+            shardKeyArg("shape " + s.name(), s.name(), s.shardKey(), s.args(), out);
+        }
+        for (Mutator m : app.mutators()) {
+            shardKeyArg("mutator " + m.name(), m.name(), m.shardKey(), m.args(), out);
+            if (sharded && m.shardKey() == null) {
+                out.add(new Finding(Severity.INFO, "MUTATOR_ON_ROOT", m.name(), "mutator " + m.name() + " declares no .shardKey(...), so it"
+                        + " runs on __root__: it may write unsharded and global tables there, and any row of a sharded table fails it"
+                        + " with WRONG_SHARD. If it writes a sharded table, declare the arg that names the shard."));
+            }
+        }
+    }
+
+    private static void shardKeyArg(String what, String subject, String key, V.Obj args, List<Finding> out) {
+        if (key != null && args.fields().get(key) instanceof V.Str str && str.idOf() == null) {
+            out.add(new Finding(Severity.WARN, "SHARD_KEY_NOT_AN_ID", subject, what + " names its shard with args." + key
+                    + ", a plain string: a value outside 1..128 chars of [A-Za-z0-9_.:-] cannot name a shard and is refused with"
+                    + " BAD_ARGS at run time. Declare it V.id(\"<table>\"), so the client's types and validators say so."));
+        }
     }
 
     private static void readPolicy(Table t, List<Finding> out) {

@@ -37,6 +37,7 @@ public final class Codegen {
         tables(app, names, ts);
         shapes(app, names, ts);
         mutators(app, names, ts);
+        routes(app, ts);
         return ts.toString();
     }
 
@@ -116,6 +117,28 @@ public final class Codegen {
         ts.append("export const mutatorNames = [\n");
         runtime.forEach(r -> ts.append("  ").append(r).append('\n'));
         ts.append("] as const;\n");
+    }
+
+    /**
+     * Where each shape and mutator runs: a fixed shard name, or {@code { arg }}, the arg whose
+     * value names the shard. {@code @shoal/client} routes by it (docs/sharding.md).
+     */
+    private static void routes(App app, StringBuilder ts) {
+        ts.append("\n// Routes: the shard each shape and mutator runs on (a fixed name, or the arg whose value names it).\n");
+        ts.append("// Pass them to the client (`new ShoalClient({ routes, ... })`): it opens the right socket by itself.\n\n");
+        ts.append("export const routes = {\n  shapes: {\n");
+        for (Shape s : app.shapes()) {
+            Table t = app.table(s.table());
+            String where = t.isGlobal() ? quote(dev.shoal.engine.shard.ShardRouting.GLOBAL)
+                    : s.shardKey() == null ? quote(dev.shoal.engine.shard.ShardRouting.ROOT) : "{ arg: " + quote(s.shardKey()) + " }";
+            ts.append("    ").append(key(s.name())).append(": ").append(where).append(",\n");
+        }
+        ts.append("  },\n  mutators: {\n");
+        for (Mutator m : app.mutators()) {
+            String where = m.shardKey() == null ? quote(dev.shoal.engine.shard.ShardRouting.ROOT) : "{ arg: " + quote(m.shardKey()) + " }";
+            ts.append("    ").append(key(m.name())).append(": ").append(where).append(",\n");
+        }
+        ts.append("  },\n} as const;\n");
     }
 
     /** The columns a shape's rows carry: its projection, or every column when it names none. */

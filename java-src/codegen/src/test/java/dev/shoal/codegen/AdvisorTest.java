@@ -197,4 +197,17 @@ class AdvisorTest {
         assertTrue(!Advisor.Names.credential("secretary"));
         assertTrue(!Advisor.Names.credential("keyboard"));
     }
+
+    @Test
+    void shardingLintsAShardKeyThatIsNoIdAndMutatorsOnRoot() {
+        App app = App.builder()
+                .table(Table.named("rooms").column("name", V.string()).shardBy("id").readPolicy(Where.all()))
+                .shape(Shape.named("room").on("rooms").args(V.object().field("id", V.string())).shardKey("id").where(a -> Where.all()))
+                .mutator(Mutator.named("hello").server((c, a) -> {}))
+                .build();
+        List<Finding> findings = Advisor.check(app);
+        assertTrue(findings.stream().anyMatch(f -> f.key().equals("SHARD_KEY_NOT_AN_ID:room")), findings.toString());
+        assertTrue(findings.stream().anyMatch(f -> f.key().equals("MUTATOR_ON_ROOT:hello")), findings.toString());
+        assertTrue(findings.stream().noneMatch(f -> f.code().equals("CROSS_SHARD")), "a built app has no cross-shard join");
+    }
 }

@@ -85,7 +85,7 @@ class CodegenTest {
         has("export interface Mutators {\n  addThing: AddThingMutatorArgs;\n  ping: PingMutatorArgs;\n}\n");
         has("export type MutatorName = keyof Mutators;\n");
         has("export const mutatorNames = [\n  \"addThing\",\n  \"ping\",\n] as const;\n");
-        assertTrue(TS.endsWith("] as const;\n"));
+        assertTrue(TS.endsWith("} as const;\n"), "the routes close the module");
     }
 
     @Test
@@ -136,5 +136,22 @@ class CodegenTest {
         App app = App.builder().table(Table.named("t").column("c", V.literal("*/ evil"))).build();
         String ts = Codegen.typescript(app, "X");
         assertTrue(ts.contains("  /** exactly \"*\\/ evil\" */\n  c: \"*/ evil\";\n"), ts);
+    }
+
+    @Test
+    void routesNameEachShapesAndMutatorsShard() {
+        App app = App.builder()
+                .table(Table.named("rooms").column("name", V.string()).shardBy("id"))
+                .table(Table.named("prefs").column("v", V.string()))
+                .table(Table.named("people").column("name", V.string()).global())
+                .shape(Shape.named("room").on("rooms").args(V.object().field("id", V.id("rooms"))).shardKey("id").where(a -> Where.all()))
+                .shape(Shape.named("prefs").on("prefs").where(a -> Where.all()))
+                .shape(Shape.named("people").on("people").where(a -> Where.all()))
+                .mutator(Mutator.named("rename").args(V.object().field("id", V.id("rooms"))).shardKey("id").server((c, a) -> {}))
+                .mutator(Mutator.named("setPref").server((c, a) -> {}))
+                .build();
+        String ts = Codegen.typescript(app, "x.App");
+        assertTrue(ts.contains("export const routes = {\n  shapes: {\n    room: { arg: \"id\" },\n    prefs: \"__root__\",\n"
+                + "    people: \"__global__\",\n  },\n  mutators: {\n    rename: { arg: \"id\" },\n    setPref: \"__root__\",\n  },\n} as const;\n"), ts);
     }
 }

@@ -3,6 +3,8 @@ package dev.shoal.durable;
 import dev.shoal.engine.App;
 import dev.shoal.engine.AppSource;
 import dev.shoal.engine.Limits;
+import dev.shoal.engine.shard.GlobalOutbox;
+import dev.shoal.engine.sql.Sql;
 import dev.shoal.engine.sync.Shard;
 import java.util.Iterator;
 import java.util.ServiceLoader;
@@ -18,6 +20,10 @@ import org.teavm.jso.JSObject;
  */
 public final class ShardObject {
     private final Shard shard;
+    private final App app;
+    private final Sql sql;
+    /** Writes of global tables waiting for their D1 apply are read in batches of at most this many. */
+    private static final int GLOBAL_BATCH_MAX = 50;
 
     /**
      * {@code limits}: overrides of {@link Limits#defaults()} by name, as an object or JSON text
@@ -25,8 +31,58 @@ public final class ShardObject {
      */
     @JSExport
     public ShardObject(JSObject storage, JSObject peers, String shardName, JSObject limits) {
-        this.shard = new Shard(app(), new JsSql(storage), JsJson.PARSER, new JsPeers(peers), shardName,
+        this.app = app();
+        this.sql = new JsSql(storage);
+        this.shard = new Shard(app, sql, JsJson.PARSER, new JsPeers(peers), shardName,
                 Limits.fromJson(JsJson.PARSER.parse(limitsText(limits))));
+    }
+
+    /** This shard's name (stored with its data: an alarm wakes it without a request that names it). */
+    @JSExport
+    public String name() {
+        return sql.queryString("SELECT value FROM __shoal_meta WHERE key = 'shard'");
+    }
+
+    // ---- global tables (docs/sharding.md): the outbox to D1, and the __global__ shard's mirror ----
+
+    /** The app's global tables, as a JSON array of names ("[]" when it has none). */
+    @JSExport
+    public String globalTables() {
+        return GlobalOutbox.tablesJson(app);
+    }
+
+    /** The D1 schema (CREATE TABLE IF NOT EXISTS statements), as a JSON array. */
+    @JSExport
+    public String globalSchema() {
+        return GlobalOutbox.schemaJson(app);
+    }
+
+    /** True when writes of global tables wait for their D1 apply. */
+    @JSExport
+    public boolean globalPending() {
+        return GlobalOutbox.pending(sql);
+    }
+
+    /** The next pending writes as one D1 batch: {@code {upTo, statements: [{sql, params}], changed}}. */
+    @JSExport
+    public String globalBatch() {
+        return GlobalOutbox.batchJson(sql, app, JsJson.PARSER, name(), GLOBAL_BATCH_MAX);
+    }
+
+    /** The batch up to {@code upTo} is in D1: its entries leave the outbox. */
+    @JSExport
+    public void globalApplied(double upTo) {
+        GlobalOutbox.applied(sql, (long) upTo);
+    }
+
+    /**
+     * On {@code __global__}: rows of {@code table} read from D1 (a JSON array), for the ids in
+     * {@code idsJson} (a JSON array; rows missing among them were deleted), or the whole table when
+     * {@code idsJson} is null. Writes what differs to the mirror and pokes subscribers.
+     */
+    @JSExport
+    public void mirrorGlobal(String table, String rowsJson, String idsJson) {
+        shard.mirrorGlobal(table, rowsJson, idsJson);
     }
 
     /** A socket was accepted with a verified identity; sends {@code connected}. */

@@ -139,6 +139,11 @@ public final class App {
                     throw new IllegalArgumentException("mutator " + m.name() + " has no server implementation");
                 }
             }
+            // Shards: cross-shard joins, global tables read inside a shard, shard keys (docs/sharding.md).
+            java.util.List<String> sharding = dev.shoal.engine.shard.ShardRules.problems(tables, shapes.values(), mutators.values());
+            if (!sharding.isEmpty()) {
+                throw new IllegalArgumentException(sharding.get(0));
+            }
             return new App(Collections.unmodifiableMap(new LinkedHashMap<>(tables)),
                     Collections.unmodifiableMap(new LinkedHashMap<>(shapes)),
                     Collections.unmodifiableMap(new LinkedHashMap<>(mutators)), shardAccess);

@@ -9,10 +9,22 @@ import dev.shoal.protocol.ErrorCode;
  */
 public final class ShoalError extends RuntimeException {
     public final String code;
+    /** With {@code WRONG_SHARD}: the shard to use instead; null otherwise. */
+    public final String shard;
 
     private ShoalError(String code, String message) {
+        this(code, message, null);
+    }
+
+    private ShoalError(String code, String message, String shard) {
         super(message);
         this.code = code;
+        this.shard = shard;
+    }
+
+    /** The args or the row name another shard than this one: {@code shard} is the right one. */
+    public static ShoalError wrongShard(String shard, String message) {
+        return new ShoalError(ErrorCode.WRONG_SHARD.name(), message, shard);
     }
 
     public static ShoalError of(ErrorCode code, String message) {

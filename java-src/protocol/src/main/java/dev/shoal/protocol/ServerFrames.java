@@ -33,8 +33,14 @@ public final class ServerFrames {
     }
 
     public static String error(ErrorCode code, String message, String subscriptionId) {
+        return error(code, message, subscriptionId, null);
+    }
+
+    /** {@code shard}: with {@code WRONG_SHARD}, the shard to use instead (omitted when null). */
+    public static String error(ErrorCode code, String message, String subscriptionId, String shard) {
         return "{\"type\":\"error\",\"code\":\"" + code.name() + "\",\"message\":" + JsonText.quote(message)
-                + (subscriptionId == null ? "" : ",\"id\":" + JsonText.quote(subscriptionId)) + "}";
+                + (subscriptionId == null ? "" : ",\"id\":" + JsonText.quote(subscriptionId))
+                + (shard == null ? "" : ",\"shard\":" + JsonText.quote(shard)) + "}";
     }
 
     /**
@@ -42,12 +48,20 @@ public final class ServerFrames {
      * or a mutator's own code. {@code expected} is written only when positive.
      */
     public static String pushResultEntry(long id, String status, String code, String message, long expected) {
+        return pushResultEntry(id, status, code, message, expected, null);
+    }
+
+    /** {@code shard}: with {@code WRONG_SHARD}, the shard the mutation belongs on (omitted when null). */
+    public static String pushResultEntry(long id, String status, String code, String message, long expected, String shard) {
         String entry = "{\"id\":" + id + ",\"status\":\"" + status + "\"";
         if (code != null) {
             entry += ",\"code\":" + JsonText.quote(code) + ",\"message\":" + JsonText.quote(message);
         }
         if (expected > 0) {
             entry += ",\"expected\":" + expected;
+        }
+        if (shard != null) {
+            entry += ",\"shard\":" + JsonText.quote(shard);
         }
         return entry + "}";
     }

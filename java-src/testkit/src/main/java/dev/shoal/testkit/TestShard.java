@@ -2,6 +2,7 @@ package dev.shoal.testkit;
 
 import dev.shoal.engine.App;
 import dev.shoal.engine.Limits;
+import dev.shoal.engine.shard.ShardRouting;
 import dev.shoal.engine.sync.Shard;
 
 /** A shard on real SQLite with recorded peers, as the Durable Object would host it. */
@@ -11,21 +12,33 @@ public final class TestShard {
     public Shard shard;
     private final App app;
     private final Limits limits;
+    /** The shard's name: {@code __root__} (where unsharded tables live) unless a constructor says otherwise. */
+    public final String name;
 
     public TestShard(App app) {
         this(app, JdbcSql.memory(), Limits.defaults());
     }
 
+    /** The shard named {@code name} (e.g. a channel's id, for tables sharded by it). */
+    public TestShard(App app, String name) {
+        this(app, JdbcSql.memory(), Limits.defaults(), name);
+    }
+
     public TestShard(App app, JdbcSql sql, Limits limits) {
+        this(app, sql, limits, ShardRouting.ROOT);
+    }
+
+    public TestShard(App app, JdbcSql sql, Limits limits, String name) {
         this.app = app;
         this.sql = sql;
         this.limits = limits;
-        this.shard = new Shard(app, sql, JacksonJson.PARSER, peers, "test", limits);
+        this.name = name;
+        this.shard = new Shard(app, sql, JacksonJson.PARSER, peers, name, limits);
     }
 
     /** A new engine instance over the same database, as after the object was evicted. */
     public void restart() {
-        shard = new Shard(app, sql, JacksonJson.PARSER, peers, "test", limits);
+        shard = new Shard(app, sql, JacksonJson.PARSER, peers, name, limits);
     }
 
     public void open(String conn, String user, String client) {

@@ -34,21 +34,29 @@ public final class ChangeLog {
                 + " client TEXT NOT NULL, claims TEXT NOT NULL, exp REAL NOT NULL)");
         sql.exec("CREATE TABLE IF NOT EXISTS __shoal_subs (conn TEXT NOT NULL, sub TEXT NOT NULL, shape TEXT NOT NULL,"
                 + " args TEXT NOT NULL, PRIMARY KEY (conn, sub))");
+        // Writes of global tables, waiting for their D1 apply (dev.shoal.engine.shard.GlobalOutbox).
+        sql.exec("CREATE TABLE IF NOT EXISTS __shoal_global_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, \"table\" TEXT NOT NULL,"
+                + " op TEXT NOT NULL, row_id TEXT NOT NULL, doc TEXT NOT NULL)");
         sql.exec("INSERT OR IGNORE INTO __shoal_meta (key, value) VALUES ('epoch', ?)", newEpoch());
         for (Table table : app.tables()) {
             installTable(sql, table, rowBytesMax);
         }
     }
 
-    private static void installTable(Sql sql, Table table, int rowBytesMax) {
-        String name = WhereCompiler.quote(table.name());
+    /** The CREATE TABLE IF NOT EXISTS statement of {@code table} (also the D1 schema of a global table). */
+    public static String createTable(Table table) {
         String columns = "id TEXT PRIMARY KEY NOT NULL";
         for (Map.Entry<String, Validator> c : table.columns().entrySet()) {
             if (!c.getKey().equals("id")) {
                 columns += ", " + WhereCompiler.quote(c.getKey()) + " " + sqlType(c.getValue().columnType());
             }
         }
-        sql.exec("CREATE TABLE IF NOT EXISTS " + name + " (" + columns + ")");
+        return "CREATE TABLE IF NOT EXISTS " + WhereCompiler.quote(table.name()) + " (" + columns + ")";
+    }
+
+    private static void installTable(Sql sql, Table table, int rowBytesMax) {
+        String name = WhereCompiler.quote(table.name());
+        sql.exec(createTable(table));
         addMissingColumns(sql, table);
         for (List<String> index : table.indexes()) {
             String cols = "";

@@ -37,6 +37,7 @@ public final class Db {
     private final WhereCompiler compiler;
     private final String userId;
     private final Map<String, Prepared> prepared;
+    private WritePlacement placement = WritePlacement.LOCAL;
     private static final Slot ME = new Slot("writer");
     private static final Slot ID = new Slot("row id");
     /** The first policy refusal of this mutation: it fails the mutation whatever the code does next. */
@@ -54,6 +55,12 @@ public final class Db {
         this.prepared = prepared;
     }
 
+    /** Asks {@code placement} before every read and write (the shard's routing and global outbox). */
+    public Db placement(WritePlacement placement) {
+        this.placement = placement;
+        return this;
+    }
+
     /**
      * The rows of {@code table} matching {@code where} ({@link Where#me()} is the writer), as {@link
      * #get} returns them. Read policies do not apply: use {@link #readable()} to see only what the
@@ -64,6 +71,7 @@ public final class Db {
     }
 
     private List<Map<String, Object>> query(Table table, Where where) {
+        placement.checkRead(table);
         List<Object> params = new ArrayList<>();
         String predicate = compiler.compile(where, table, WhereCompiler.liveFor("cur", userId), params);
         Rows rows = sql.query("SELECT " + columnList(table) + " FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE "
@@ -81,6 +89,7 @@ public final class Db {
     }
 
     private boolean exists(Table table, Where where) {
+        placement.checkRead(table);
         List<Object> params = new ArrayList<>();
         String predicate = compiler.compile(where, table, WhereCompiler.liveFor("cur", userId), params);
         return sql.queryLong(0, "SELECT EXISTS (SELECT 1 FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE " + predicate + ")",
@@ -93,6 +102,9 @@ public final class Db {
         checkComplete(table, row);
         for (String column : row.keySet()) {
             column(table, column);
+        }
+        if (placement.divert("insert", table, (String) row.get("id"), row)) {
+            return;
         }
         // Every column in schema order, absent ones NULL: one statement per table, and the same
         // values serve the policy check and the write.
@@ -125,7 +137,9 @@ public final class Db {
         if (fields.isEmpty()) {
             throw ShoalError.validation("patch of " + table.name() + " " + id + " names no column");
         }
-        update(table, id, fields, "patch");
+        if (!placement.divert("patch", table, id, fields)) {
+            update(table, id, fields, "patch");
+        }
     }
 
     /** Replaces every column of an existing row; columns not given become null (and must allow it). */
@@ -140,12 +154,17 @@ public final class Db {
                 full.put(column, null);
             }
         }
-        update(table, id, full, "replace");
+        if (!placement.divert("replace", table, id, full)) {
+            update(table, id, full, "replace");
+        }
     }
 
     /** Deletes a row the writer can read; a missing or unreadable row is the same {@code CONFLICT}. */
     public void delete(String tableName, String id) {
         Table table = table(tableName);
+        if (placement.divert("delete", table, id, Map.of())) {
+            return;
+        }
         if ((table.readPolicy() != null || table.deletePolicy() != null) && storedIfReadable(table, id) == null) {
             throw notFound(table, id, "delete");
         }
@@ -165,6 +184,7 @@ public final class Db {
      */
     public Map<String, Object> get(String tableName, String id) {
         Table table = table(tableName);
+        placement.checkRead(table);
         Rows rows = sql.query("SELECT " + columnList(table) + " FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE id = ?", id);
         if (!rows.next()) {
             return null;

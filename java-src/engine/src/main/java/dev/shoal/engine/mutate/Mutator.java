@@ -22,19 +22,21 @@ public final class Mutator {
     private final String name;
     private final V.Obj args;
     private final Server server;
+    private final String shardKey;
 
-    private Mutator(String name, V.Obj args, Server server) {
+    private Mutator(String name, V.Obj args, Server server, String shardKey) {
+        this.shardKey = shardKey;
         this.name = name;
         this.args = args;
         this.server = server;
     }
 
     public static Mutator named(String name) {
-        return new Mutator(name, V.object(), null);
+        return new Mutator(name, V.object(), null, null);
     }
 
     public Mutator args(V.Obj validator) {
-        return new Mutator(name, validator, server);
+        return new Mutator(name, validator, server, shardKey);
     }
 
     /**
@@ -47,7 +49,22 @@ public final class Mutator {
             if (ctx.db() != null) {
                 ctx.db().rethrowPolicyFailure();
             }
-        });
+        }, shardKey);
+    }
+
+    /**
+     * The arg whose value names the shard this mutator runs on, e.g. {@code .shardKey("channelId")};
+     * without one it runs on {@code __root__}. A push on another shard is answered
+     * {@code WRONG_SHARD} naming the right one, and a write of a row that lives on another shard
+     * fails the mutation with {@code WRONG_SHARD}.
+     */
+    public Mutator shardKey(String argName) {
+        return new Mutator(name, args, server, argName);
+    }
+
+    /** The arg that names the shard, or null: the mutator runs on {@code __root__}. */
+    public String shardKey() {
+        return shardKey;
     }
 
     public String name() {

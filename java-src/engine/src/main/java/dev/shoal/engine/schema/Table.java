@@ -34,9 +34,20 @@ public final class Table {
     private final Where updatePolicy;
     private final Where deletePolicy;
     private final List<List<String>> indexes;
+    /** The column whose value names the shard a row lives on; null for an unsharded table. */
+    private final String shardKey;
+    /** A table kept in D1, shared by every shard (docs/sharding.md). */
+    private final boolean global;
 
     private Table(String name, Map<String, Validator> columns, Where readPolicy, Where insertPolicy, Where updatePolicy,
             Where deletePolicy, List<List<String>> indexes) {
+        this(name, columns, readPolicy, insertPolicy, updatePolicy, deletePolicy, indexes, null, false);
+    }
+
+    private Table(String name, Map<String, Validator> columns, Where readPolicy, Where insertPolicy, Where updatePolicy,
+            Where deletePolicy, List<List<String>> indexes, String shardKey, boolean global) {
+        this.shardKey = shardKey;
+        this.global = global;
         this.name = name;
         this.columns = columns;
         this.readPolicy = readPolicy;
@@ -52,19 +63,19 @@ public final class Table {
 
     /** Who may see a row: AND-composed with every shape's {@code where} on this table. */
     public Table readPolicy(Where policy) {
-        return new Table(name, columns, checked(policy), insertPolicy, updatePolicy, deletePolicy, indexes);
+        return new Table(name, columns, checked(policy), insertPolicy, updatePolicy, deletePolicy, indexes, shardKey, global);
     }
 
     public Table insertPolicy(Where policy) {
-        return new Table(name, columns, readPolicy, checked(policy), updatePolicy, deletePolicy, indexes);
+        return new Table(name, columns, readPolicy, checked(policy), updatePolicy, deletePolicy, indexes, shardKey, global);
     }
 
     public Table updatePolicy(Where policy) {
-        return new Table(name, columns, readPolicy, insertPolicy, checked(policy), deletePolicy, indexes);
+        return new Table(name, columns, readPolicy, insertPolicy, checked(policy), deletePolicy, indexes, shardKey, global);
     }
 
     public Table deletePolicy(Where policy) {
-        return new Table(name, columns, readPolicy, insertPolicy, updatePolicy, checked(policy), indexes);
+        return new Table(name, columns, readPolicy, insertPolicy, updatePolicy, checked(policy), indexes, shardKey, global);
     }
 
     /** An index over {@code columns}, for the predicates and relations that read them. */
@@ -74,7 +85,7 @@ public final class Table {
         }
         List<List<String>> next = new ArrayList<>(indexes);
         next.add(List.of(columnNames));
-        return new Table(name, columns, readPolicy, insertPolicy, updatePolicy, deletePolicy, List.copyOf(next));
+        return new Table(name, columns, readPolicy, insertPolicy, updatePolicy, deletePolicy, List.copyOf(next), shardKey, global);
     }
 
     private Where checked(Where policy) {
@@ -83,6 +94,43 @@ public final class Table {
                     + " write Where.all() if that is meant");
         }
         return policy;
+    }
+
+    /**
+     * Shards this table by {@code column}: a row lives on the shard named by its value of that
+     * column (by its own id for {@code shardBy("id")}). The column is a required string; shapes on
+     * the table name the arg that carries the shard ({@link dev.shoal.engine.shape.Shape#shardKey}),
+     * and a join to another table must go through both tables' shard keys (docs/sharding.md).
+     */
+    public Table shardBy(String column) {
+        if (global) {
+            throw new IllegalArgumentException(name + " is global: a global table lives in D1 and is not sharded");
+        }
+        if (shardKey != null) {
+            throw new IllegalArgumentException(name + " is already sharded by " + shardKey);
+        }
+        return new Table(name, columns, readPolicy, insertPolicy, updatePolicy, deletePolicy, indexes, column, false);
+    }
+
+    /**
+     * Keeps this table in D1, shared by every shard: mutators on any shard may write it (through
+     * the shard's outbox, applied to D1 once after the commit), and its shapes are served by the
+     * shard {@code __global__} (docs/sharding.md).
+     */
+    public Table global() {
+        if (shardKey != null) {
+            throw new IllegalArgumentException(name + " is sharded by " + shardKey + ": a global table is not sharded");
+        }
+        return new Table(name, columns, readPolicy, insertPolicy, updatePolicy, deletePolicy, indexes, null, true);
+    }
+
+    /** The column that names a row's shard, or null when the table is not sharded. */
+    public String shardKey() {
+        return shardKey;
+    }
+
+    public boolean isGlobal() {
+        return global;
     }
 
     /** Null when every row is readable. */
@@ -125,7 +173,7 @@ public final class Table {
         }
         Map<String, Validator> next = new LinkedHashMap<>(columns);
         next.put("id", type);
-        return new Table(name, Collections.unmodifiableMap(next), readPolicy, insertPolicy, updatePolicy, deletePolicy, indexes);
+        return new Table(name, Collections.unmodifiableMap(next), readPolicy, insertPolicy, updatePolicy, deletePolicy, indexes, shardKey, global);
     }
 
     public Table column(String column, Validator type) {
@@ -137,7 +185,7 @@ public final class Table {
         }
         Map<String, Validator> next = new LinkedHashMap<>(columns);
         next.put(column, type);
-        return new Table(name, Collections.unmodifiableMap(next), readPolicy, insertPolicy, updatePolicy, deletePolicy, indexes);
+        return new Table(name, Collections.unmodifiableMap(next), readPolicy, insertPolicy, updatePolicy, deletePolicy, indexes, shardKey, global);
     }
 
     public String name() {

@@ -33,8 +33,14 @@ public final class Shape {
     private final V.Obj args;
     private final Predicate where;
     private final List<String> columns;
+    private final String shardKey;
 
     private Shape(String name, String table, V.Obj args, Predicate where, List<String> columns) {
+        this(name, table, args, where, columns, null);
+    }
+
+    private Shape(String name, String table, V.Obj args, Predicate where, List<String> columns, String shardKey) {
+        this.shardKey = shardKey;
         this.name = name;
         this.table = table;
         this.args = args;
@@ -47,15 +53,15 @@ public final class Shape {
     }
 
     public Shape on(String tableName) {
-        return new Shape(name, tableName, args, where, columns);
+        return new Shape(name, tableName, args, where, columns, shardKey);
     }
 
     public Shape args(V.Obj validator) {
-        return new Shape(name, table, validator, where, columns);
+        return new Shape(name, table, validator, where, columns, shardKey);
     }
 
     public Shape where(Predicate predicate) {
-        return new Shape(name, table, args, predicate, columns);
+        return new Shape(name, table, args, predicate, columns, shardKey);
     }
 
     /** The projected columns; {@code id} is always included. Empty means every column. */
@@ -67,7 +73,21 @@ public final class Shape {
                 list.add(n);
             }
         }
-        return new Shape(name, table, args, where, List.copyOf(list));
+        return new Shape(name, table, args, where, List.copyOf(list), shardKey);
+    }
+
+    /**
+     * The arg whose value names the shard this shape's rows live on; required on a table sharded
+     * with {@link dev.shoal.engine.schema.Table#shardBy}, e.g. {@code .shardKey("channelId")}. A
+     * subscribe on another shard is answered {@code WRONG_SHARD} naming the right one.
+     */
+    public Shape shardKey(String argName) {
+        return new Shape(name, table, args, where, columns, argName);
+    }
+
+    /** The arg that names the shard, or null (the table is unsharded or global). */
+    public String shardKey() {
+        return shardKey;
     }
 
     public String name() {

@@ -10,6 +10,8 @@ import dev.shoal.engine.mutate.Db;
 import dev.shoal.engine.mutate.Mutator;
 import dev.shoal.engine.mutate.MutatorContext;
 import dev.shoal.engine.shape.Shape;
+import dev.shoal.engine.shard.ShardRouting;
+import dev.shoal.engine.shard.ShardWrites;
 import dev.shoal.engine.shape.Subscription;
 import dev.shoal.engine.shape.View;
 import dev.shoal.engine.sql.Rows;
@@ -227,7 +229,7 @@ public final class Shard {
                         "a socket may hold at most " + limits.subscriptionsPerSocketMax() + " subscriptions: unsubscribe one first");
             }
         } catch (ShoalError e) {
-            peers.send(c.id, ServerFrames.error(ErrorCode.valueOf(e.code), e.getMessage(), s.id()));
+            peers.send(c.id, ServerFrames.error(ErrorCode.valueOf(e.code), e.getMessage(), s.id(), e.shard));
             return;
         }
         Subscription old = c.subs.get(s.id());
@@ -260,6 +262,7 @@ public final class Shard {
             throw ShoalError.of(ErrorCode.UNKNOWN_SHAPE, "no shape named " + shapeName);
         }
         checkArgs(shape.args(), args);
+        ShardRouting.checkShape(app, shardName, shape, args);
         String key = shape.name() + "\u0000" + args.text();
         View known = views.get(key);
         if (known != null) {
@@ -375,7 +378,7 @@ public final class Shard {
         } catch (RuntimeException e) {
             return null;
         }
-        return ServerFrames.pushResultEntry(m.id(), "error", appError[0].code, appError[0].getMessage(), 0);
+        return ServerFrames.pushResultEntry(m.id(), "error", appError[0].code, appError[0].getMessage(), 0, appError[0].shard);
     }
 
     private void apply(Conn c, ClientFrame.Mutation m) {
@@ -384,7 +387,9 @@ public final class Shard {
             throw ShoalError.of(ErrorCode.UNKNOWN_MUTATOR, "no mutator named " + m.name());
         }
         checkArgs(mutator.args(), m.args());
-        MutatorContext ctx = new MutatorContext(new Db(sql, app::table, c.auth.userId(), prepared), c.auth, shardName, (double) System.currentTimeMillis());
+        ShardRouting.checkMutation(shardName, mutator, m.args());
+        Db db = new Db(sql, app::table, c.auth.userId(), prepared).placement(new ShardWrites(sql, shardName, c.auth.userId()));
+        MutatorContext ctx = new MutatorContext(db, c.auth, shardName, (double) System.currentTimeMillis());
         try {
             mutator.server().run(ctx, m.args());
         } catch (ShoalError e) {
@@ -420,6 +425,13 @@ public final class Shard {
             lastMutationIds.put(key, cached);
         }
         return cached;
+    }
+
+    /** On {@code __global__}: mirrors rows of a global table read from D1 ({@code GlobalMirror}), then pokes what changed. */
+    public void mirrorGlobal(String table, String rowsJson, String idsJson) {
+        conns();
+        dev.shoal.engine.shard.GlobalMirror.apply(sql, json, app.table(table), rowsJson, idsJson);
+        fanout(List.of());
     }
 
     // ---- pokes ----

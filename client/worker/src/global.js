@@ -1,0 +1,166 @@
+// Global tables on D1 (docs/sharding.md), the runtime half: the engine records a mutator's writes
+// of global tables in its shard's outbox, in the mutation's own transaction; this applies them to
+// D1 after the commit, retried from the alarm until done, and tells the __global__ shard which rows
+// changed so that it re-reads them from D1 and pokes their subscribers. Every D1 statement of an
+// outbox entry is guarded by D1's __shoal_applied (shard, outbox id), written in the same D1 batch,
+// so a batch replayed after a crash changes nothing twice. No sync logic: the engine builds the SQL.
+
+export const GLOBAL_SHARD = "__global__";
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 60_000;
+const DEFAULT_POLL_MS = 5_000;
+
+/** The D1 database of the global tables: the binding named by SHOAL_D1_BINDING (default "DB"). */
+export function d1Of(env) {
+  return env[env.SHOAL_D1_BINDING || "DB"] ?? null;
+}
+
+/** SHOAL_GLOBAL_POLL_MS: how often __global__ re-reads D1 for writes made behind Shoal's back; 0 turns polling off. */
+export function pollMsOf(env) {
+  const raw = env.SHOAL_GLOBAL_POLL_MS;
+  const n = raw === undefined || raw === "" ? DEFAULT_POLL_MS : Number(raw);
+  if (!(Number.isFinite(n) && n >= 0)) throw new RangeError(`SHOAL_GLOBAL_POLL_MS must be a number of milliseconds >= 0, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const schemaReady = new WeakMap(); // per D1 binding: the promise of its schema, once per isolate
+
+async function ensureSchema(db, engine) {
+  if (!schemaReady.has(db)) {
+    const statements = JSON.parse(engine.globalSchema());
+    const p = db.batch(statements.map((s) => db.prepare(s)));
+    schemaReady.set(db, p);
+    p.catch(() => schemaReady.delete(db));
+  }
+  await schemaReady.get(db);
+}
+
+/**
+ * Per Durable Object: the D1 apply of its outbox, and (on __global__) the mirror's refresh.
+ * `object` is the ShardDO: its ctx, env and engineFor().
+ */
+export class GlobalSync {
+  constructor(object) {
+    this.object = object;
+    this.applying = null;
+    this.again = false;
+    this.attempt = 0;
+    this.mirrored = false;
+  }
+
+  get engine() {
+    return this.object.engineFor(null);
+  }
+
+  /** Whether the app has global tables at all (asked once per instance: every frame passes kick()). */
+  hasGlobals() {
+    this.globals ??= this.engine.globalTables() !== "[]";
+    return this.globals;
+  }
+
+  /** After a commit (or a wake): apply pending writes now; an alarm retries until done. */
+  kick() {
+    if (!this.hasGlobals() || !this.engine.globalPending()) return;
+    if (this.applying) {
+      this.again = true;
+      return;
+    }
+    this.applying = this.applyAll().finally(() => {
+      this.applying = null;
+    });
+    return this.applying;
+  }
+
+  async applyAll() {
+    const { ctx, env } = this.object;
+    // Set first: if this object dies before the apply ends, or the apply fails, the alarm retries
+    // it, later after each failure (500 ms, doubling, at most a minute).
+    await this.object.alarmIn(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.attempt, 16)));
+    const db = d1Of(env);
+    if (!db) {
+      console.error(`shoal: writes of global tables wait: bind a D1 database as ${env.SHOAL_D1_BINDING || "DB"} (wrangler.toml [[d1_databases]])`);
+      return;
+    }
+    try {
+      do {
+        this.again = false;
+        // A test hook: stop as if the object died between the shard's commit and the D1 apply.
+        if (env.SHOAL_TEST_CRASH_BEFORE_D1 === "true") return;
+        await ensureSchema(db, this.engine);
+        for (;;) {
+          const batch = JSON.parse(this.engine.globalBatch());
+          if (batch.upTo === 0) break;
+          await db.batch(batch.statements.map((s) => db.prepare(s.sql).bind(...s.params)));
+          await ctx.blockConcurrencyWhile(async () => this.engine.globalApplied(batch.upTo));
+          await this.notifyGlobal(batch.changed);
+        }
+      } while (this.again);
+      this.attempt = 0;
+    } catch (err) {
+      console.error(`shoal: applying writes of global tables to D1 failed, retrying: ${err?.message ?? err}`);
+      this.attempt++;
+    }
+  }
+
+  /** Tells the __global__ shard which rows changed in D1; it re-reads them and pokes. */
+  async notifyGlobal(changed) {
+    if (Object.keys(changed).length === 0) return;
+    const ns = this.object.env.SHARD;
+    try {
+      await ns.get(ns.idFromName(GLOBAL_SHARD)).fetch("http://do/__shoal/global-changed", { method: "POST", body: JSON.stringify(changed) });
+    } catch (err) {
+      // The rows are in D1: the poll picks them up.
+      console.error(`shoal: could not tell ${GLOBAL_SHARD} about changed rows: ${err?.message ?? err}`);
+    }
+  }
+
+  /** On __global__: re-read these rows ({table: [ids]}) from D1 into the mirror, then poke. */
+  async refreshRows(changed) {
+    const db = d1Of(this.object.env);
+    if (!db) return;
+    await ensureSchema(db, this.engine);
+    for (const [table, ids] of Object.entries(changed)) {
+      const idsJson = JSON.stringify(ids);
+      const { results } = await db.prepare(`SELECT * FROM "${table}" WHERE id IN (SELECT value FROM json_each(?))`).bind(idsJson).all();
+      await this.object.ctx.blockConcurrencyWhile(async () => this.engine.mirrorGlobal(table, JSON.stringify(results), idsJson));
+    }
+  }
+
+  /** On __global__: re-read every global table from D1 (the first subscriber, and each poll). */
+  async refreshAll() {
+    const db = d1Of(this.object.env);
+    if (!db) return;
+    await ensureSchema(db, this.engine);
+    for (const table of JSON.parse(this.engine.globalTables())) {
+      const { results } = await db.prepare(`SELECT * FROM "${table}"`).all();
+      await this.object.ctx.blockConcurrencyWhile(async () => this.engine.mirrorGlobal(table, JSON.stringify(results), null));
+    }
+    this.mirrored = true;
+  }
+
+  /** On __global__, before a socket opens: the mirror is read from D1 once per instance. */
+  async beforeOpen() {
+    if (!this.hasGlobals()) return;
+    if (!this.mirrored) await this.refreshAll();
+    await this.schedulePoll(); // the poll stops while no socket is open: a new one restarts it
+  }
+
+  async schedulePoll() {
+    const ms = pollMsOf(this.object.env);
+    if (ms > 0) await this.object.alarmIn(ms);
+  }
+
+  /** The alarm's share: finish pending D1 applies; on __global__ with sockets, poll D1. */
+  async onAlarm(isGlobal) {
+    await this.kick();
+    if (isGlobal && this.object.sockets.size > 0 && this.hasGlobals()) {
+      try {
+        await this.refreshAll();
+      } catch (err) {
+        console.error(`shoal: polling D1 failed: ${err?.message ?? err}`);
+      }
+      const ms = pollMsOf(this.object.env);
+      if (ms > 0) await this.object.alarmIn(ms);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package dev.shoal.testkit;
+
+import dev.shoal.engine.App;
+import dev.shoal.engine.shard.GlobalOutbox;
+import dev.shoal.protocol.Json;
+
+/**
+ * D1 for JVM tests of an app with global tables: a second SQLite database that receives the
+ * shards' outbox batches as the Durable Object's host applies them (one batch, one transaction),
+ * and refreshes a {@code __global__} {@link TestShard}'s mirror from it, as the host does after a
+ * write through Shoal. Together they run the global path of docs/sharding.md without workerd.
+ */
+public final class TestD1 {
+    public final JdbcSql sql = JdbcSql.memory();
+    private final App app;
+
+    public TestD1(App app) {
+        this.app = app;
+        Json schema = JacksonJson.parse(GlobalOutbox.schemaJson(app));
+        for (int i = 0; i < schema.size(); i++) {
+            sql.exec(schema.at(i).asString());
+        }
+    }
+
+    /** Applies every pending global write of {@code shard} to this D1, marks it applied, and refreshes {@code global} (may be null). */
+    public void apply(TestShard shard, TestShard global) {
+        for (;;) {
+            Json batch = JacksonJson.parse(GlobalOutbox.batchJson(shard.sql, app, JacksonJson.PARSER, shard.name, 50));
+            long upTo = (long) batch.get("upTo").asNumber();
+            if (upTo == 0) {
+                break;
+            }
+            run(batch.get("statements"));
+            GlobalOutbox.applied(shard.sql, upTo);
+            if (global != null) {
+                refresh(global);
+            }
+        }
+    }
+
+    /** Re-reads every global table into {@code global}'s mirror (what the poll does). */
+    public void refresh(TestShard global) {
+        Json tables = JacksonJson.parse(GlobalOutbox.tablesJson(app));
+        for (int i = 0; i < tables.size(); i++) {
+            String table = tables.at(i).asString();
+            String columns = "";
+            for (String c : app.table(table).columns().keySet()) {
+                columns += (columns.isEmpty() ? "" : ", ") + "'" + c + "', \"" + c + "\"";
+            }
+            String rows = sql.queryString("SELECT coalesce(json_group_array(json_object(" + columns + ")), '[]') FROM \"" + table + "\"");
+            global.shard.mirrorGlobal(table, rows, null);
+        }
+    }
+
+    private void run(Json statements) {
+        sql.transaction(() -> {
+            for (int i = 0; i < statements.size(); i++) {
+                Json s = statements.at(i);
+                Json params = s.get("params");
+                Object[] args = new Object[params.size()];
+                for (int k = 0; k < args.length; k++) {
+                    Json p = params.at(k);
+                    args[k] = p.isNull() ? null : p.isString() ? p.asString() : (Object) p.asNumber();
+                }
+                sql.exec(s.get("sql").asString(), args);
+            }
+        });
+    }
+}
