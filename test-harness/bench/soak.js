@@ -35,7 +35,8 @@ export function workerdRssMb() {
 
 class Sock {
   static async open(worker, sub, client) {
-    const ws = new WebSocket(`${worker.wsUrl}/sync?client=${client}&v=1`, { headers: { authorization: `Bearer ${await worker.token(sub)}` }, perMessageDeflate: false });
+    // The channel "soak" lives on shard "soak" (the example is sharded by channel).
+    const ws = new WebSocket(`${worker.wsUrl}/sync?client=${client}&v=1&shard=soak`, { headers: { authorization: `Bearer ${await worker.token(sub)}` }, perMessageDeflate: false });
     const s = new Sock(ws);
     const connected = s.wait((f) => f.type === "connected"); // may arrive in the tick of "open"
     await new Promise((resolve, reject) => {

@@ -53,16 +53,16 @@ export function frameSource(seed) {
   const shapes = ["messagesByChannel", "myChannels", "membersByChannel", "nope", "", "__proto__"];
   const mutators = ["createChannel", "renameChannel", "setTopic", "addMember", "removeMember", "sendMessage", "nope", "constructor"];
   const goodArgs = {
-    createChannel: () => ({ id: `c${int(20)}`, name: pick(["general", "x", "日本"]) }),
-    sendMessage: () => ({ id: `m${int(100000)}`, channelId: `c${int(20)}`, text: pick(strings.filter(Boolean)) }),
-    addMember: () => ({ channelId: `c${int(20)}`, userId: pick(["alice", "bob", "carol", "eve"]) }),
-    removeMember: () => ({ channelId: `c${int(20)}`, userId: pick(["alice", "bob", "carol", "eve"]) }),
-    renameChannel: () => ({ id: `c${int(20)}`, name: pick(strings) }),
-    setTopic: () => ({ id: `c${int(20)}`, topic: pick(strings) }),
+    createChannel: () => ({ id: `c${int(r() < 0.8 ? 4 : 20)}`, name: pick(["general", "x", "日本"]) }),
+    sendMessage: () => ({ id: `m${int(100000)}`, channelId: `c${int(r() < 0.8 ? 4 : 20)}`, text: pick(strings.filter(Boolean)) }),
+    addMember: () => ({ channelId: `c${int(r() < 0.8 ? 4 : 20)}`, userId: pick(["alice", "bob", "carol", "eve"]) }),
+    removeMember: () => ({ channelId: `c${int(r() < 0.8 ? 4 : 20)}`, userId: pick(["alice", "bob", "carol", "eve"]) }),
+    renameChannel: () => ({ id: `c${int(r() < 0.8 ? 4 : 20)}`, name: pick(strings) }),
+    setTopic: () => ({ id: `c${int(r() < 0.8 ? 4 : 20)}`, topic: pick(strings) }),
   };
   let nextMutation = 1;
   const frames = {
-    subscribe: () => ({ type: "subscribe", id: r() < 0.9 ? `s${int(50)}` : value(), shape: r() < 0.8 ? pick(shapes) : value(), args: r() < 0.6 ? { channelId: `c${int(20)}` } : value(),
+    subscribe: () => ({ type: "subscribe", id: r() < 0.9 ? `s${int(50)}` : value(), shape: r() < 0.8 ? pick(shapes) : value(), args: r() < 0.6 ? { channelId: `c${int(r() < 0.8 ? 4 : 20)}` } : value(),
       ...(r() < 0.3 ? { since: r() < 0.5 ? { seq: pick(numbers), epoch: pick(strings) } : value() } : {}) }),
     unsubscribe: () => ({ type: "unsubscribe", id: r() < 0.8 ? `s${int(50)}` : value() }),
     push: () => ({ type: "push", mutations: r() < 0.85 ? Array.from({ length: 1 + int(r() < 0.1 ? 120 : 4) }, () => {
@@ -98,8 +98,10 @@ export async function fuzz({ worker, frames = 100000, seed = 1, sockets = 4, bat
   let sent = 0;
   let barrier = 0;
   const users = ["alice", "bob", "carol", "eve"];
+  // Each socket on the shard of one of the channels the frames name (channel c lives on shard c),
+  // so that well-formed mutations reach the mutators; others answer WRONG_SHARD.
   const open = async (i) => {
-    const s = await connect(worker, { sub: users[i % users.length], client: `fuzz${i}-${Date.now() % 1e6}` });
+    const s = await connect(worker, { sub: users[i % users.length], client: `fuzz${i}-${Date.now() % 1e6}`, shard: `c${i % 4}` });
     s.seen = 0;
     // Each socket is its own client, with its own mutation counter: most pushes are in order, so
     // mutators run, and some are not.
@@ -147,7 +149,7 @@ export async function fuzz({ worker, frames = 100000, seed = 1, sockets = 4, bat
   }
   const ms = performance.now() - t0;
   // The shard still serves an ordinary client.
-  const probe = await connect(worker, { sub: "zed", client: `probe${Date.now() % 1e6}` });
+  const probe = await connect(worker, { sub: "zed", client: `probe${Date.now() % 1e6}`, shard: "probe-channel" });
   probe.send({ type: "push", mutations: [{ id: 1, name: "createChannel", args: { id: "probe-channel", name: "probe" } }] });
   const result = await probe.type("pushResult");
   if (result.results?.[0]?.status !== "ok") faults.push(`after fuzzing, an ordinary push failed: ${JSON.stringify(result)}`);

@@ -175,12 +175,13 @@ test("a client id used by one identity neither confirms nor blocks another ident
   const { s: bob, connected } = await open("bob-x", "shared", "ch-ax");
   assert.equal(connected.lastMutationId, 0, "bob's counter for the same client id on the same shard starts at 0");
   const aliceFramesBefore = alice.frames.length;
-  // Bob is no member of alice's channel: his mutations run, are refused, and consume his own ids.
+  // Bob is no member of alice's channel: his mutations run, are refused, and consume his own ids
+  // (the channel is hidden from him, so setTopic answers as for a missing one).
   bob.send(push([
     { id: 1, name: "setTopic", args: { id: "ch-ax", topic: "b" } },
     sendMessage(2, "bx-1", "ch-ax"),
   ]));
-  assert.deepEqual(statuses(await bob.type("pushResult")), ["1:FORBIDDEN", "2:FORBIDDEN"], "not duplicates of alice's 1 and 2");
+  assert.deepEqual(statuses(await bob.type("pushResult")), ["1:CONFLICT", "2:FORBIDDEN"], "not duplicates of alice's 1 and 2");
   assert.equal((await bob.poke()).end.lastMutationId, 2);
   bob.send(push([sendMessage(4, "bx-3", "ch-ax")]));
   const gap = await bob.type("pushResult");

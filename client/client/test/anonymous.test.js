@@ -33,13 +33,14 @@ function anonymousClient(store, storage = memoryStorage()) {
 
 /** The author the server stamps on a message this client sends: its identity as the server sees it. */
 async function serverIdentity(client, channel) {
-  await client.mutate('createChannel', { id: channel, name: channel })
-  await client.mutate('sendMessage', { id: `m-${channel}`, channelId: channel, text: 'hi' })
+  // Channel c lives on shard c (the example is sharded by channel).
+  await client.mutate('createChannel', { id: channel, name: channel }, { shard: channel })
+  await client.mutate('sendMessage', { id: `m-${channel}`, channelId: channel, text: 'hi' }, { shard: channel })
   return new Promise((resolve) => {
     const stop = client.subscribeShape('messagesByChannel', { channelId: channel }, ({ rows }) => {
       const put = rows.find((r) => r.op === 'put')
       if (put) (stop(), resolve(put.doc.authorId))
-    })
+    }, { shard: channel })
   })
 }
 

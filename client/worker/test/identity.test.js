@@ -59,21 +59,24 @@ test("anonymous access: no credentials is 401; POST /anonymous mints a fresh sec
   assert.match(a.sub, /^anon:[A-Za-z0-9_-]{22}$/, "128 random bits");
   assert.notEqual(a.sub, b.sub);
   assert.ok(a.exp > nowSec() + 24 * 3600, "long-lived: the client keeps it and renews it");
-  assert.equal(await identityOn(await connect(anon, { token: a.token, client: "tab1" }), "ch-anon-a"), a.sub);
+  assert.equal(await identityOn(await connect(anon, { token: a.token, client: "tab1", shard: "ch-anon-a" }), "ch-anon-a"), a.sub);
 });
 
 test("anonymous access: knowing a client id gives nothing; the token alone is the identity", async () => {
   const victim = await (await mint(anon)).json();
-  const s = await connect(anon, { token: victim.token, client: "shared-client" });
+  const s = await connect(anon, { token: victim.token, client: "shared-client", shard: "ch-victim" });
   assert.equal(await identityOn(s, "ch-victim"), victim.sub);
   await s.close();
 
   // The attacker knows the victim's client id (it travels in the URL) but not the token.
   assert.equal((await upgrade(anon, {}, "shared-client")).status, 401);
   const attacker = await (await mint(anon)).json();
-  const t = await connect(anon, { token: attacker.token, client: "shared-client" });
-  assert.equal(await identityOn(t, "ch-attacker"), attacker.sub, "its mutations 1 and 2 ran: the victim's ids are not the attacker's to consume");
-  assert.equal(t.frames.find((f) => f.type === "connected").lastMutationId, 0);
+  // On the victim's shard, with the victim's client id, the attacker's counter is its own.
+  const onVictims = await connect(anon, { token: attacker.token, client: "shared-client", shard: "ch-victim" });
+  assert.equal((await onVictims.type("connected")).lastMutationId, 0, "the victim's ids are not the attacker's to consume");
+  await onVictims.close();
+  const t = await connect(anon, { token: attacker.token, client: "shared-client", shard: "ch-attacker" });
+  assert.equal(await identityOn(t, "ch-attacker"), attacker.sub, "its mutations 1 and 2 ran as the attacker");
   await t.close();
 
   // A token that claims an anonymous identity without being minted here is refused.
@@ -90,7 +93,7 @@ test("anonymous access: the token renews for the same identity; other tokens and
   assert.equal((await mint(anon, bearer("garbage"))).status, 401);
   assert.equal((await fetch(`${anon.url}/anonymous`)).status, 405);
   // Registered users still sign in with their tokens.
-  assert.equal(await identityOn(await connect(anon, { token: await anon.token("registered"), client: "reg" }), "ch-registered"), "registered");
+  assert.equal(await identityOn(await connect(anon, { token: await anon.token("registered"), client: "reg", shard: "ch-registered" }), "ch-registered"), "registered");
 });
 
 test("beside a key set with issuer and audience, anonymous tokens carry both and are accepted", async () => {
@@ -105,7 +108,7 @@ test("beside a key set with issuer and audience, anonymous tokens carry both and
     const claims = JSON.parse(Buffer.from(a.token.split(".")[1], "base64url"));
     assert.equal(claims.iss, "https://id.test");
     assert.equal(claims.aud, "shoal");
-    assert.equal(await identityOn(await connect(w, { token: a.token, client: "k1" }), "ch-keyset"), a.sub);
+    assert.equal(await identityOn(await connect(w, { token: a.token, client: "k1", shard: "ch-keyset" }), "ch-keyset"), a.sub);
     // A token of the deployment's secret without them is refused like any other.
     assert.equal((await upgrade(w, bearer(await w.token("no-aud")))).status, 401);
   } finally {

@@ -153,11 +153,14 @@ class ChatPoliciesTest {
                 "the creator clause held only while the channel was being created");
         assertEquals("error:FORBIDDEN", push("alice", "addMember", "{\"channelId\":\"c1\",\"userId\":\"carol\"}"));
 
-        // Nor when the channel has emptied: alice leaves her own channel, then tries to come back.
+        assertEquals(1, t.count("SELECT count(*) FROM channelMembers"), "only bob, in c1");
+
+        // Nor when the channel has emptied: alice leaves her own channel (on its own shard), then tries to come back.
+        setUp("c2");
         assertEquals("ok", push("alice", "createChannel", "{\"id\":\"c2\",\"name\":\"two\"}"));
         assertEquals("ok", push("alice", "removeMember", "{\"channelId\":\"c2\",\"userId\":\"alice\"}"));
         assertEquals("error:FORBIDDEN", push("alice", "addMember", "{\"channelId\":\"c2\",\"userId\":\"alice\"}"));
-        assertEquals(1, t.count("SELECT count(*) FROM channelMembers"), "only bob, in c1");
+        assertEquals(0, t.count("SELECT count(*) FROM channelMembers"), "nobody in c2");
     }
 
     /** Pushes one mutation as {@code user} and returns "CODE message", the channel id replaced by {@code <id>}. */
@@ -168,19 +171,22 @@ class ChatPoliciesTest {
         return entry.get("code").asString() + " " + entry.get("message").asString().replace(channel, "<id>");
     }
 
+    /** Hidden on its shard, or missing on its own (empty) shard: bob gets the same answer. */
     @Test
     void aNonMemberCannotTellAHiddenChannelFromAMissingOne() {
+        setUp("secret-plans");
         assertEquals("ok", push("alice", "createChannel", "{\"id\":\"secret-plans\",\"name\":\"one\"}"));
-        String hidden = answer("bob", "renameChannel", "secret-plans", "{\"id\":\"secret-plans\",\"name\":\"mine\"}");
-        String missing = answer("bob", "renameChannel", "no-such", "{\"id\":\"no-such\",\"name\":\"mine\"}");
-        assertEquals(missing, hidden, "renameChannel");
-        assertEquals(answer("bob", "setTopic", "no-such", "{\"id\":\"no-such\",\"topic\":\"t\"}"),
-                answer("bob", "setTopic", "secret-plans", "{\"id\":\"secret-plans\",\"topic\":\"t\"}"), "setTopic");
+        String hiddenRename = answer("bob", "renameChannel", "secret-plans", "{\"id\":\"secret-plans\",\"name\":\"mine\"}");
+        String hiddenTopic = answer("bob", "setTopic", "secret-plans", "{\"id\":\"secret-plans\",\"topic\":\"t\"}");
         String taken = answer("bob", "createChannel", "secret-plans", "{\"id\":\"secret-plans\",\"name\":\"mine\"}");
         assertFalse(taken.contains("exists"), "createChannel of a taken id does not say it exists: " + taken);
         assertEquals(taken, answer("alice", "createChannel", "secret-plans", "{\"id\":\"secret-plans\",\"name\":\"again\"}"),
                 "the same answer to the member, who can see the channel, as to bob, who cannot");
         assertEquals("one", t.sql.queryString("SELECT name FROM channels WHERE id = 'secret-plans'"));
+
+        setUp("no-such");
+        assertEquals(answer("bob", "renameChannel", "no-such", "{\"id\":\"no-such\",\"name\":\"mine\"}"), hiddenRename, "renameChannel");
+        assertEquals(answer("bob", "setTopic", "no-such", "{\"id\":\"no-such\",\"topic\":\"t\"}"), hiddenTopic, "setTopic");
     }
 
     @Test
