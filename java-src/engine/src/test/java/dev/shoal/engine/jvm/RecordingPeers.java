@@ -1,22 +1,43 @@
 package dev.shoal.engine.jvm;
 
-import dev.shoal.engine.sync.Peers;
+import dev.shoal.engine.sync.FramingPeers;
 import dev.shoal.protocol.Json;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Peers for JVM tests: keeps every frame sent, parsed, per connection. */
-public final class RecordingPeers implements Peers {
+/**
+ * Peers for JVM tests: keeps every frame sent, parsed, per connection. Pokes are assembled by
+ * {@link FramingPeers}, as the shim assembles them; {@link #wire} holds the frames as sent, and
+ * {@link #sent} holds a one-frame {@code poke} as its equivalent {@code pokeStart}, {@code pokePart}s
+ * and {@code pokeEnd}, so that tests read one form whatever form the poke took.
+ */
+public final class RecordingPeers extends FramingPeers {
     public record Sent(String conn, Json frame) {}
 
     public record Closed(String conn, int code) {}
 
     public final List<Sent> sent = new ArrayList<>();
+    public final List<Sent> wire = new ArrayList<>();
     public final List<Closed> closed = new ArrayList<>();
 
     @Override
     public void send(String conn, String frame) {
-        sent.add(new Sent(conn, JacksonJson.parse(frame)));
+        Json f = JacksonJson.parse(frame);
+        wire.add(new Sent(conn, f));
+        if (!f.get("type").asString().equals("poke")) {
+            sent.add(new Sent(conn, f));
+            return;
+        }
+        String id = f.get("pokeId").text();
+        sent.add(new Sent(conn, JacksonJson.parse("{\"type\":\"pokeStart\",\"pokeId\":" + id + "}")));
+        Json parts = f.get("parts");
+        for (int i = 0; i < parts.size(); i++) {
+            Json p = parts.at(i);
+            sent.add(new Sent(conn, JacksonJson.parse("{\"type\":\"pokePart\",\"pokeId\":" + id + ",\"sub\":" + p.get("sub").text()
+                    + ",\"reset\":" + p.get("reset").text() + ",\"rows\":" + p.get("rows").text() + "}")));
+        }
+        sent.add(new Sent(conn, JacksonJson.parse("{\"type\":\"pokeEnd\",\"pokeId\":" + id + ",\"seq\":" + f.get("seq").text()
+                + ",\"epoch\":" + f.get("epoch").text() + ",\"lastMutationId\":" + f.get("lastMutationId").text() + "}")));
     }
 
     @Override
@@ -58,7 +79,19 @@ public final class RecordingPeers implements Peers {
         return out;
     }
 
+    /** Frames of {@code type} sent to {@code conn}, as they went on the wire. */
+    public List<Json> wireTo(String conn, String type) {
+        List<Json> out = new ArrayList<>();
+        for (Sent s : wire) {
+            if (s.conn().equals(conn) && s.frame().get("type").asString().equals(type)) {
+                out.add(s.frame());
+            }
+        }
+        return out;
+    }
+
     public void clear() {
+        wire.clear();
         sent.clear();
         closed.clear();
     }
