@@ -85,7 +85,7 @@ export class BenchSocket {
           reject(new Error(`socket closed (${f.code}) waiting for ${type}`));
           return true;
         }
-        if (f.type !== type) return false;
+        if (Array.isArray(type) ? !type.includes(f.type) : f.type !== type) return false;
         clearTimeout(timer);
         resolve(f);
         return true;
@@ -98,7 +98,7 @@ export class BenchSocket {
   }
 
   async subscribe(id, channelId) {
-    const end = this.next("pokeEnd");
+    const end = this.next(["pokeEnd", "poke"]); // the answer's end, in either form
     this.send({ type: "subscribe", id, shape: "messagesByChannel", args: { channelId } });
     await end;
   }
