@@ -62,7 +62,14 @@ public final class View {
     private static final Slot FROM = new Slot("from seq");
     private static final Slot TO = new Slot("to seq");
 
-    private View(String key, Shape shape, WhereCompiler compiler, Table table, Where where) {
+    /**
+     * Statement texts shared by the views of a shard: views of one shape differ in bound values
+     * only, so their SQL is one string however many views hold it (10,000 views, one copy).
+     */
+    private final Map<String, String> texts;
+
+    private View(String key, Shape shape, WhereCompiler compiler, Table table, Where where, Map<String, String> texts) {
+        this.texts = texts;
         this.key = key;
         this.shape = shape;
         this.compiler = compiler;
@@ -70,7 +77,7 @@ public final class View {
         this.where = where;
         this.perIdentity = Where.readsMe(where);
         List<String> columns = shape.columns().isEmpty() ? List.copyOf(table.columns().keySet()) : shape.columns();
-        this.projection = ChangeLog.doc(table, "cur", columns);
+        this.projection = shared(ChangeLog.doc(table, "cur", columns));
         collectTables(where, relationTables);
         Where.Compare eq = indexableEquality(where, table);
         this.watchValue = eq == null ? null : (String) ((Where.Operand.Literal) eq.value()).value();
@@ -170,11 +177,11 @@ public final class View {
     }
 
     /** {@code argsText}: the validated args as JSON text; {@code where}: the shape's predicate for them. */
-    public static View of(WhereCompiler compiler, Shape shape, Table table, Where where, String argsText) {
+    public static View of(WhereCompiler compiler, Shape shape, Table table, Where where, String argsText, Map<String, String> texts) {
         Where effective = table.readPolicy() == null ? where : Where.and(where, table.readPolicy());
         // Compile once now, so an unknown column fails the subscription, not a later commit.
         compiler.compile(effective, table, WhereCompiler.live("cur", "NULL"), new ArrayList<>());
-        return new View(shape.name() + "\u0000" + argsText, shape, compiler, table, effective);
+        return new View(shape.name() + "\u0000" + argsText, shape, compiler, table, effective, texts);
     }
 
     /** The identity a subscription is grouped under: its user id when the predicate reads it. */
@@ -230,9 +237,9 @@ public final class View {
             params.add(PART);
             params.add(WHO);
             String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
-            hydrateSql = parts("WITH who AS (SELECT value AS me FROM json_each(?)) SELECT who.me AS who, cur.id AS id, "
+            hydrateSql = shared(parts("WITH who AS (SELECT value AS me FROM json_each(?)) SELECT who.me AS who, cur.id AS id, "
                     + put("cur.id", projection) + " AS r FROM who CROSS JOIN " + WhereCompiler.quote(table.name())
-                    + " AS cur WHERE " + live);
+                    + " AS cur WHERE " + live));
             hydrateParams = params;
         }
         String who = identityKey(userId);
@@ -343,7 +350,7 @@ public final class View {
                 + " OVER (PARTITION BY who ORDER BY id ROWS UNBOUNDED PRECEDING)) / ? AS INTEGER) AS part FROM r WHERE r IS NOT NULL) GROUP BY who, part)"
                 + " SELECT p.who, g.whos, p.rows FROM p JOIN g ON g.rep = p.who ORDER BY p.who, p.part";
         params.add(PART);
-        diffSql[variant] = rows;
+        diffSql[variant] = shared(rows);
         diffParams[variant] = params;
     }
 
@@ -392,6 +399,11 @@ public final class View {
                     + "' AND seq > ? AND seq <= ?)";
         }
         return out + relationCandidates(e.where(), params, true);
+    }
+
+    private String shared(String text) {
+        String known = texts.putIfAbsent(text, text);
+        return known == null ? text : known;
     }
 
     private String put(String idSql, String docSql) {

@@ -30,6 +30,8 @@ final class Subscriptions {
     private final WhereCompiler compiler;
     private final ViewIndex views;
     private final java.util.function.LongSupplier floor;
+    /** Statement texts shared by views (see View). */
+    private final java.util.Map<String, String> texts = new java.util.HashMap<>();
 
     Subscriptions(App app, Sql sql, Json.Parser json, Peers peers, Limits limits, String epoch, ViewIndex views, java.util.function.LongSupplier floor) {
         this.app = app;
@@ -113,7 +115,7 @@ final class Subscriptions {
             throw new IllegalStateException("shape " + shapeName + " returned " + (where == null ? "no predicate" : "a predicate that matches every row")
                     + ": return Where.all() if every row is meant");
         }
-        return View.of(compiler, shape, app.table(shape.table()), where, args.text());
+        return View.of(compiler, shape, app.table(shape.table()), where, args.text(), texts);
     }
 
     /** Args checks shared by shapes and mutators: the size first, then the declared validators. */
