@@ -40,15 +40,16 @@ public final class View {
     private final Where where;
     private final boolean perIdentity;
     private final String projection;
-    private final Map<String, Set<Subscription>> byIdentity = new LinkedHashMap<>();
+    // Sized small: a shard may hold 10,000 views, most with one identity (the heap is the limit).
+    private final Map<String, Set<Subscription>> byIdentity = new LinkedHashMap<>(2);
     /** The subscribed identity keys as a JSON array, the diff's parameter; null when they changed. */
     private String identitiesJson;
     /** The tables read through {@code exists}, which may include the view's own table. */
-    private final Set<String> relationTables = new LinkedHashSet<>();
+    private final List<String> relationTables;
     /** (table, column) pairs whose changed rows must hold {@link #watchValue} for this view to change. */
-    private final List<Watch> watches = new ArrayList<>();
+    private final List<Watch> watches;
     /** Tables any change of which may change this view (no watch covers them). */
-    private final Set<String> unwatchedTables = new LinkedHashSet<>();
+    private final List<String> unwatchedTables;
     private final String watchValue;
     /** The view's statements, built on first use; parameters hold {@link Slot}s bound per call. */
     private String hydrateSql;
@@ -78,16 +79,22 @@ public final class View {
         this.perIdentity = Where.readsMe(where);
         List<String> columns = shape.columns().isEmpty() ? List.copyOf(table.columns().keySet()) : shape.columns();
         this.projection = shared(ChangeLog.doc(table, "cur", columns));
-        collectTables(where, relationTables);
+        Set<String> related = new LinkedHashSet<>();
+        collectTables(where, related);
+        this.relationTables = List.copyOf(related);
         Where.Compare eq = indexableEquality(where, table);
         this.watchValue = eq == null ? null : (String) ((Where.Operand.Literal) eq.value()).value();
+        List<Watch> watching = new ArrayList<>();
+        Set<String> unwatched = new LinkedHashSet<>();
         if (eq == null) {
-            unwatchedTables.add(table.name());
-            unwatchedTables.addAll(relationTables);
+            unwatched.add(table.name());
+            unwatched.addAll(related);
         } else {
-            watches.add(new Watch(table.name(), eq.column()));
-            watchRelations(where, eq.column(), false);
+            watching.add(new Watch(table.name(), eq.column()));
+            watchRelations(where, eq.column(), false, watching, unwatched);
         }
+        this.watches = List.copyOf(watching);
+        this.unwatchedTables = List.copyOf(unwatched);
     }
 
     /** A (table, column) whose changed rows' old or new value decides whether a view may change. */
@@ -104,7 +111,7 @@ public final class View {
     }
 
     /** Tables whose every change is a reason to diff this view (no watch narrows them). */
-    public Set<String> unwatchedTables() {
+    public List<String> unwatchedTables() {
         return unwatchedTables;
     }
 
@@ -136,20 +143,23 @@ public final class View {
      * view watches {@code (rel, remote)} for the same value. Any other relation, and every relation
      * nested in another, makes its table unwatched (the diff then reads every row it may move).
      */
-    private void watchRelations(Where w, String column, boolean nested) {
+    private void watchRelations(Where w, String column, boolean nested, List<Watch> watching, Set<String> unwatched) {
         if (w instanceof Where.And a) {
-            a.all().forEach(x -> watchRelations(x, column, nested));
+            a.all().forEach(x -> watchRelations(x, column, nested, watching, unwatched));
         } else if (w instanceof Where.Or o) {
-            o.any().forEach(x -> watchRelations(x, column, nested));
+            o.any().forEach(x -> watchRelations(x, column, nested, watching, unwatched));
         } else if (w instanceof Where.Not n) {
-            watchRelations(n.inner(), column, nested);
+            watchRelations(n.inner(), column, nested, watching, unwatched);
         } else if (w instanceof Where.Exists e) {
+            Watch watch = new Watch(e.table(), e.remoteColumn());
             if (!nested && e.localColumn().equals(column) && textColumn(e.table(), e.remoteColumn())) {
-                watches.add(new Watch(e.table(), e.remoteColumn()));
+                if (!watching.contains(watch)) {
+                    watching.add(watch);
+                }
             } else {
-                unwatchedTables.add(e.table());
+                unwatched.add(e.table());
             }
-            watchRelations(e.where(), column, true);
+            watchRelations(e.where(), column, true, watching, unwatched);
         }
     }
 
@@ -192,7 +202,7 @@ public final class View {
     public void add(Subscription s) {
         Set<Subscription> set = byIdentity.get(identityKey(s.userId()));
         if (set == null) {
-            set = new LinkedHashSet<>();
+            set = new LinkedHashSet<>(2);
             byIdentity.put(identityKey(s.userId()), set);
             identitiesJson = null;
         }

@@ -5,7 +5,6 @@ import dev.shoal.engine.sql.Rows;
 import dev.shoal.engine.sql.Sql;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -46,7 +45,7 @@ final class ViewIndex {
         byKey.put(view.key, view);
         for (View.Watch w : view.watches()) {
             watched.computeIfAbsent(w.table() + "." + w.column(), k -> new HashMap<>())
-                    .computeIfAbsent(view.watchValue(), k -> new LinkedHashSet<>()).add(view);
+                    .computeIfAbsent(view.watchValue(), k -> new LinkedHashSet<>(2)).add(view);
         }
         for (String t : view.unwatchedTables()) {
             unwatched.computeIfAbsent(t, k -> new LinkedHashSet<>()).add(view);
