@@ -1,0 +1,107 @@
+package dev.shoal.engine.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shoal.engine.jvm.JacksonJson;
+import dev.shoal.engine.jvm.NotesApp;
+import dev.shoal.engine.jvm.Replica;
+import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.protocol.Json;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The fan-out after a commit: which views are diffed, what each socket receives, in which form. */
+class FanoutTest {
+    private TestShard t;
+    private long nextId;
+
+    @BeforeEach
+    void setUp() {
+        t = new TestShard(NotesApp.app());
+        t.open("w", "writer", "wc");
+    }
+
+    private void subscribe(String conn, String user, String sub, String shape, String args) {
+        t.open(conn, user, conn + "-client");
+        t.send(conn, "{\"type\":\"subscribe\",\"id\":\"" + sub + "\",\"shape\":\"" + shape + "\",\"args\":" + args + "}");
+    }
+
+    private void byOwner(String conn, String owner) {
+        subscribe(conn, "reader-" + conn, "s", "notesByOwner", "{\"owner\":\"" + owner + "\"}");
+    }
+
+    private void push(String name, String args) {
+        t.send("w", "{\"type\":\"push\",\"mutations\":[{\"id\":" + (++nextId) + ",\"name\":\"" + name + "\",\"args\":" + args + "}]}");
+    }
+
+    private long diffQueries() {
+        return (long) JacksonJson.parse(t.shard.statsJson()).get("diffQueries").asNumber();
+    }
+
+    @Test
+    void aWriteDiffsOnlyTheViewsWhoseArgsMatchItsOldOrNewRow() {
+        byOwner("a", "alice");
+        byOwner("b", "bob");
+        for (int i = 0; i < 50; i++) {
+            byOwner("u" + i, "user" + i);
+        }
+        long before = diffQueries();
+        push("put", "{\"id\":\"n1\",\"title\":\"one\",\"owner\":\"alice\"}");
+        assertEquals(1, diffQueries() - before, "only alice's view is diffed, not the 51 others");
+        assertEquals(Set.of("n1"), new Replica(t.peers, "a").rows("s").keySet());
+        assertEquals(Set.of(), new Replica(t.peers, "b").rows("s").keySet());
+        assertEquals(0, t.peers.to("u0", "pokeEnd").size() - 1, "a view of another owner is not poked (only its hydration)");
+
+        before = diffQueries();
+        push("patch", "{\"id\":\"n1\",\"fields\":{\"owner\":\"bob\"}}");
+        assertEquals(2, diffQueries() - before, "the old value's view and the new value's view");
+        assertEquals(Set.of(), new Replica(t.peers, "a").rows("s").keySet());
+        assertEquals(Set.of("n1"), new Replica(t.peers, "b").rows("s").keySet());
+    }
+
+    @Test
+    void aViewWithoutATextEqualityIsDiffedOnEveryWriteOfItsTable() {
+        subscribe("m", "alice", "mine", "myNotes", "{}");
+        byOwner("b", "bob");
+        long before = diffQueries();
+        push("put", "{\"id\":\"n1\",\"title\":\"one\",\"owner\":\"carol\"}");
+        assertEquals(1, diffQueries() - before, "myNotes (owner = me) has no literal to index by; bob's view is skipped");
+        assertEquals(List.of(), new Replica(t.peers, "m").idsSeen, "and it shows nothing of carol's note");
+    }
+
+    @Test
+    void aSocketGetsOnePokeFrameWhoseRowsAreTheSameTextForEverySubscriber() {
+        byOwner("a", "alice");
+        byOwner("a2", "alice");
+        t.peers.clear();
+        push("put", "{\"id\":\"n1\",\"title\":\"one\",\"owner\":\"alice\"}");
+        for (String conn : List.of("a", "a2")) {
+            assertEquals(List.of("poke"), t.peers.wire.stream().filter(s -> s.conn().equals(conn)).map(s -> s.frame().get("type").asString()).toList());
+        }
+        Json a = t.peers.wireTo("a", "poke").get(0);
+        Json a2 = t.peers.wireTo("a2", "poke").get(0);
+        assertEquals(a.get("parts").text(), a2.get("parts").text());
+        assertEquals(a.get("pokeId").asString(), a2.get("pokeId").asString(), "one id per round: unique per socket");
+        assertEquals(t.shard.seq(), (long) a.get("seq").asNumber());
+        assertEquals(List.of("poke"), t.peers.wire.stream().filter(s -> s.conn().equals("w")).map(s -> s.frame().get("type").asString())
+                .filter(x -> !x.equals("pushResult")).toList(), "the writer's confirmation is one frame too");
+        assertEquals(1, (long) t.peers.wireTo("w", "poke").get(0).get("lastMutationId").asNumber());
+    }
+
+    @Test
+    void aPokeOverOnePartsLimitIsSentInThreeFrames() {
+        t = new TestShard(NotesApp.app(), dev.shoal.engine.jvm.JdbcSql.memory(), dev.shoal.engine.Limits.defaults().withPokePartBytesMax(2048, 1024));
+        t.open("w", "writer", "wc");
+        for (int i = 0; i < 40; i++) {
+            push("put", "{\"id\":\"n" + i + "\",\"title\":\"a title long enough to need several parts " + i + "\",\"owner\":\"alice\"}");
+        }
+        byOwner("a", "alice");
+        List<String> types = t.peers.wire.stream().filter(s -> s.conn().equals("a")).map(s -> s.frame().get("type").asString()).toList();
+        assertEquals("pokeStart", types.get(1), "the hydration spans several parts: " + types);
+        assertTrue(t.peers.wireTo("a", "pokePart").size() > 1);
+        assertEquals(40, new Replica(t.peers, "a").rows("s").size());
+    }
+}
