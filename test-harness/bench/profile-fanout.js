@@ -4,7 +4,7 @@
 // workerd's inspector, summed by self time per function and per bucket (SQLite statements, WebSocket
 // sends, engine code, the shim, GC).
 //
-//   mvn -B -q -o package -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40]
+//   mvn -B -q -o package -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40] [--identities=N] [--setup] [--batch=50]
 //
 // A tool for finding the hot spots, not a benchmark: the profiler itself slows the object down.
 import { mkdtempSync, rmSync, readFileSync } from "node:fs";
@@ -20,6 +20,9 @@ const N = arg("n", 1000);
 const WRITES = arg("writes", 40);
 const IDS = arg("identities", N);
 const OTHER = arg("other", 0); // subscriptions to other channels, by one extra socket each 100
+// --setup: profile opening and subscribing the N sockets instead of the writes.
+const SETUP = process.argv.includes("--setup");
+const BATCH = arg("batch", 1); // mutations per push
 const SECRET = "shoal-profile-secret-0123456789abcdef0123456789";
 const PORT = 9300 + Math.floor(Math.random() * 500);
 
@@ -46,20 +49,6 @@ async function main() {
   for (let k = 0; k < Math.ceil(OTHER / 100); k++) {
     await members(worker, shard, `o${k}`, "writer", []);
   }
-  const subs = [];
-  for (let i = 0; i < N; i += 50) {
-    subs.push(...(await Promise.all(Array.from({ length: Math.min(50, N - i) }, async (_, j) => {
-      const s = await BenchSocket.open(worker, { sub: ids[(i + j) % IDS], client: `c${i + j}`, shard });
-      await s.subscribe("s", "c");
-      return s;
-    }))));
-  }
-  const writer = await BenchSocket.open(worker, { sub: "writer", client: "w", shard });
-  for (let k = 0; k < OTHER; k++) {
-    if (k % 100 === 0) writer.others = await BenchSocket.open(worker, { sub: "writer", client: `o${k}`, shard });
-    await writer.others.subscribe(`o${k}`, `o${Math.floor(k / 100)}`);
-  }
-
   const inspector = new WebSocket(`ws://127.0.0.1:${PORT}/core:user:`);
   await new Promise((r) => inspector.once("open", r));
   let msgId = 0;
@@ -76,15 +65,32 @@ async function main() {
   await cdp("Profiler.enable");
   await cdp("Profiler.setSamplingInterval", { interval: 100 });
 
+  if (SETUP) await cdp("Profiler.start");
+  const subs = [];
+  for (let i = 0; i < N; i += 50) {
+    subs.push(...(await Promise.all(Array.from({ length: Math.min(50, N - i) }, async (_, j) => {
+      const s = await BenchSocket.open(worker, { sub: ids[(i + j) % IDS], client: `c${i + j}`, shard });
+      await s.subscribe("s", "c");
+      return s;
+    }))));
+  }
+  const writer = await BenchSocket.open(worker, { sub: "writer", client: "w", shard });
+  for (let k = 0; k < OTHER; k++) {
+    if (k % 100 === 0) writer.others = await BenchSocket.open(worker, { sub: "writer", client: `o${k}`, shard });
+    await writer.others.subscribe(`o${k}`, `o${Math.floor(k / 100)}`);
+  }
+
   let pending = null;
   for (const s of subs) s.onRows = () => pending && ++pending.got === N && pending.done();
   const write = (k) => new Promise((resolve) => {
     pending = { got: 0, done: resolve };
-    writer.send({ type: "push", mutations: [sendMessage(k, `m-${k}`, "c")] });
+    writer.send({ type: "push", mutations: Array.from({ length: BATCH }, (_, j) => sendMessage((k - 1) * BATCH + j + 1, `m-${k}-${j}`, "c")) });
   });
-  for (let k = 1; k <= 10; k++) await write(k);
-  await cdp("Profiler.start");
-  for (let k = 11; k <= 10 + WRITES; k++) await write(k);
+  if (!SETUP) {
+    for (let k = 1; k <= 10; k++) await write(k);
+    await cdp("Profiler.start");
+    for (let k = 11; k <= 10 + WRITES; k++) await write(k);
+  }
   const { profile } = await cdp("Profiler.stop");
   inspector.close();
 
@@ -114,13 +120,14 @@ async function main() {
     buckets.set(bucket, (buckets.get(bucket) ?? 0) + us);
   }
   const busy = [...buckets.entries()].filter(([b]) => b !== "(idle)").reduce((a, [, v]) => a + v, 0);
-  console.log(`profile of ${WRITES} writes, ${N} subscribers of ${IDS} identities${OTHER ? `, ${OTHER} other subscriptions` : ""}: ${(busy / 1000 / WRITES).toFixed(2)} ms sampled busy time per write`);
+  const per = SETUP ? N : WRITES;
+  console.log(SETUP ? `profile of opening and subscribing ${N} sockets of ${IDS} identities: per socket` : `profile of ${WRITES} writes, ${N} subscribers of ${IDS} identities${OTHER ? `, ${OTHER} other subscriptions` : ""}: ${(busy / 1000 / per).toFixed(2)} ms sampled busy time per ${SETUP ? "socket" : "write"}`);
   for (const [b, us] of [...buckets.entries()].sort((a, b) => b[1] - a[1])) {
-    console.log(`  ${(us / 1000 / WRITES).toFixed(2).padStart(8)} ms/write  ${b}`);
+    console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${b}`);
   }
   console.log("top functions by self time:");
   for (const [k, e] of [...byFn.entries()].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) {
-    console.log(`  ${(e.us / 1000 / WRITES).toFixed(3).padStart(8)} ms/write  ${k}  ${e.text}`);
+    console.log(`  ${(e.us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}  ${e.text}`);
   }
   for (const s of subs) s.ws.terminate();
   writer.ws.terminate();
