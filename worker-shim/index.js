@@ -274,6 +274,10 @@ class PokeRound {
     if (sub !== null && sub !== undefined) p.parts.push(sub, reset, rows);
   }
 
+  abandon() {
+    this.pending = new Map();
+  }
+
   flush(pokeId, seq, epoch, partBytesMax) {
     const pending = this.pending;
     this.pending = new Map();
@@ -352,6 +356,7 @@ export class ShardDO extends DurableObject {
         send,
         poke: (conn, sub, reset, rows, lastMutationId) => round.add(conn, sub, reset, rows, lastMutationId),
         flushPokes: (pokeId, seq, epoch, partBytesMax) => round.flush(pokeId, seq, epoch, partBytesMax),
+        abandonPokes: () => round.abandon(),
         close: (conn, code, reason) => {
           const held = this.opening.get(conn);
           if (held) return void (held.close = [code, reason]);

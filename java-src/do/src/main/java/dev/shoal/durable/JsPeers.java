@@ -6,7 +6,8 @@ import org.teavm.jso.JSObject;
 
 /**
  * {@link Peers} over the shim's {@code {send(conn, frame), close(conn, code, reason),
- * poke(conn, sub, reset, rows, lastMutationId), flushPokes(pokeId, seq, epoch, partBytesMax)}}:
+ * poke(conn, sub, reset, rows, lastMutationId), flushPokes(pokeId, seq, epoch, partBytesMax),
+ * abandonPokes()}}:
  * poke frames are assembled and sent by the shim with native strings, each distinct frame built
  * once however many sockets receive it.
  */
@@ -36,6 +37,14 @@ final class JsPeers implements Peers {
     public int flushPokes(String pokeId, double seq, String epoch, int partBytesMax) {
         return flushPokes(peers, pokeId, seq, epoch, partBytesMax);
     }
+
+    @Override
+    public void abandonPokes() {
+        abandonPokes(peers);
+    }
+
+    @JSBody(params = "p", script = "p.abandonPokes();")
+    private static native void abandonPokes(JSObject p);
 
     @JSBody(params = {"p", "conn", "frame"}, script = "p.send(conn, frame);")
     private static native void send(JSObject p, String conn, String frame);

@@ -31,6 +31,11 @@ public abstract class FramingPeers implements Peers {
     }
 
     @Override
+    public void abandonPokes() {
+        round.clear();
+    }
+
+    @Override
     public int flushPokes(String pokeId, double seq, String epoch, int partBytesMax) {
         List<Map.Entry<String, Pending>> pokes = new ArrayList<>(round.entrySet());
         round.clear();

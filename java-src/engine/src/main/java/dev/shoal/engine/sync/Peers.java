@@ -34,4 +34,7 @@ public interface Peers {
      * round, and returns the number of pokes sent.
      */
     int flushPokes(String pokeId, double seq, String epoch, int partBytesMax);
+
+    /** Forgets the parts named since the last flush, sending nothing: the round failed. */
+    void abandonPokes();
 }

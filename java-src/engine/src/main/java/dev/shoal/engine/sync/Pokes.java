@@ -69,6 +69,17 @@ final class Pokes {
      * {@code lastMutationId} is confirmed.
      */
     void afterCommit(List<Conn> confirm) {
+        try {
+            collect(confirm);
+        } catch (RuntimeException e) {
+            // Nothing of a failed round is sent: the next commit's round covers (pokedSeq, seq] again.
+            peers.abandonPokes();
+            throw e;
+        }
+        flush();
+    }
+
+    private void collect(List<Conn> confirm) {
         long to = ChangeLog.seq(sql);
         double nowSec = Connections.nowSec();
         Set<String> expired = conns.anyMayExpire(nowSec) ? new HashSet<>() : null;
@@ -99,7 +110,6 @@ final class Pokes {
                 peers.poke(c.id, null, false, null, ledger.lastMutationId(c.ledger));
             }
         }
-        flush();
     }
 
     /** The answer to a subscribe: {@code parts} (at least one is sent, empty if need be), the first with {@code reset}. */
@@ -107,6 +117,7 @@ final class Pokes {
         if (conns.expired(c, Connections.nowSec())) {
             return;
         }
+        // Nothing can fail between here and the flush: the parts are computed already.
         double last = ledger.lastMutationId(c.ledger);
         if (parts.isEmpty()) {
             peers.poke(c.id, sub, reset, "[]", last);
