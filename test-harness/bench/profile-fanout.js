@@ -102,7 +102,7 @@ async function main() {
   const engineSrc = readFileSync(path.join(root, "worker-shim/build/engine.js"), "utf8").split("\n");
   const snippet = (cf) => {
     const line = engineSrc[cf.lineNumber] ?? "";
-    return line.slice(cf.columnNumber, cf.columnNumber + 90);
+    return line.slice(cf.columnNumber, cf.columnNumber + Number(process.env.SNIP ?? 90));
   };
   for (const node of profile.nodes) {
     const us = dt.get(node.id) ?? 0;
