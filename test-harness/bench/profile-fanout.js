@@ -125,6 +125,20 @@ async function main() {
   for (const [b, us] of [...buckets.entries()].sort((a, b) => b[1] - a[1])) {
     console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${b}`);
   }
+  // SQLite time by the engine method that ran the statement (the nearest caller outside the Sql layer).
+  const parent = new Map();
+  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node);
+  const byCaller = new Map();
+  for (const node of profile.nodes) {
+    const us = dt.get(node.id) ?? 0;
+    if (!us || node.callFrame.functionName !== "exec") continue;
+    let p = parent.get(node.id);
+    while (p && !(/^dse/.test(p.callFrame.functionName) && !/Sql|Prepared|Slot|Rows|queryLong|queryString|exec\b/.test(p.callFrame.functionName))) p = parent.get(p.id);
+    const k = p ? p.callFrame.functionName : "(outside the engine)";
+    byCaller.set(k, (byCaller.get(k) ?? 0) + us);
+  }
+  console.log("SQLite (sql.exec) by calling engine method (readable with a non-minified engine.js):");
+  for (const [k, us] of [...byCaller.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}`);
   console.log("top functions by self time:");
   for (const [k, e] of [...byFn.entries()].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) {
     console.log(`  ${(e.us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}  ${e.text}`);

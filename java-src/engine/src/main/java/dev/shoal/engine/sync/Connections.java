@@ -32,7 +32,11 @@ final class Connections {
                     conn, auth.userId(), client, claimsJson, expSec);
         }
         Conn c = new Conn(conn, auth, client, expSec, ledger);
-        conns.put(conn, c);
+        Conn replaced = conns.put(conn, c);
+        if (replaced != null) {
+            replaced.ledger.sockets.remove(replaced);
+        }
+        ledger.sockets.add(c);
         if (expSec > 0 && expSec < earliestExpSec) {
             earliestExpSec = expSec;
         }
@@ -45,7 +49,11 @@ final class Connections {
 
     Conn remove(String conn) {
         sql.exec("DELETE FROM __shoal_conns WHERE conn = ?", conn);
-        return conns.remove(conn);
+        Conn c = conns.remove(conn);
+        if (c != null) {
+            c.ledger.sockets.remove(c);
+        }
+        return c;
     }
 
     Collection<Conn> all() {

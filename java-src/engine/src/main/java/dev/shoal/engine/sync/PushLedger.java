@@ -26,6 +26,8 @@ final class PushLedger {
     static final class Client {
         final String identity;
         final String client;
+        /** The open sockets of this (identity, client): each is poked after its pushes (kept by {@link Connections}). */
+        final List<Conn> sockets = new ArrayList<>(1);
         private long lastMutationId = -1;
 
         Client(String identity, String client) {

@@ -158,14 +158,9 @@ public final class Shard {
             subs.unsubscribe(c, u.id());
         } else {
             ledger.push(c, ((ClientFrame.Push) frame).mutations());
-            // Every socket of the pushing (identity, client) is poked, to confirm its lastMutationId.
-            List<Conn> confirm = new ArrayList<>();
-            for (Conn other : conns.all()) {
-                if (other.ledger == c.ledger) {
-                    confirm.add(other);
-                }
-            }
-            pokes.afterCommit(confirm);
+            // Every socket of the pushing (identity, client) is poked, to confirm its lastMutationId;
+            // no other socket is looked at.
+            pokes.afterCommit(new ArrayList<>(c.ledger.sockets));
         }
     }
 
