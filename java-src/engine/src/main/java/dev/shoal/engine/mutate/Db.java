@@ -82,12 +82,11 @@ public final class Db {
         for (String column : table.columns().keySet()) {
             values[i++] = bindable(table, column, row.get(column));
         }
+        if (table.insertPolicy() != null && !insertAllowed(table, values)) {
+            throw ShoalError.forbidden("the insert policy of " + table.name() + " refuses this row for " + userId);
+        }
         try {
-            if (table.insertPolicy() == null) {
-                sql.exec(insertStatement(table), values);
-            } else if (!insertIfAllowed(table, values)) {
-                throw ShoalError.forbidden("the insert policy of " + table.name() + " refuses this row for " + userId);
-            }
+            sql.exec(insertStatement(table), values);
         } catch (SqlException e) {
             if (e.constraint && exists(table, (String) row.get("id"))) {
                 throw ShoalError.conflict(table.name() + " " + row.get("id") + " already exists: pick a new id, or patch it");
@@ -221,35 +220,25 @@ public final class Db {
     }
 
     /**
-     * Inserts the row if the insert policy allows it, in one statement, and says whether it did.
-     * The policy is evaluated over the row's bound values standing in for the table as a one-row
-     * {@code cur} (the same live-row compilation as for stored rows), against the state before the
-     * write: SQLite computes an INSERT's SELECT before it writes. A refused row writes nothing; a
-     * duplicate id still fails with the constraint error, after the policy allowed the row.
+     * Evaluates the insert policy over a row that is not written yet, against the state before the
+     * write: the row's bound values stand in for the table as a one-row {@code cur}, so the same
+     * live-row compilation serves as for rows already stored.
      */
-    private boolean insertIfAllowed(Table table, Object[] values) {
-        Prepared insert = prepared.computeIfAbsent("insert-if-allowed " + table.name(), k -> {
+    private boolean insertAllowed(Table table, Object[] values) {
+        Prepared check = prepared.computeIfAbsent("insert " + table.name(), k -> {
             String row = "";
-            String names = "";
             for (String column : table.columns().keySet()) {
                 row += (row.isEmpty() ? "" : ", ") + "? AS " + WhereCompiler.quote(column);
-                names += (names.isEmpty() ? "" : ", ") + WhereCompiler.quote(column);
             }
             List<Object> params = new ArrayList<>();
             String predicate = compiler.compile(table.insertPolicy(), table, WhereCompiler.liveFor("cur", ME), params);
-            return new Prepared("WITH cur AS (SELECT " + row + ") INSERT INTO " + WhereCompiler.quote(table.name()) + " (" + names
-                    + ") SELECT " + names + " FROM cur WHERE coalesce((" + predicate + "), 0) RETURNING 1", params);
+            return new Prepared("WITH cur AS (SELECT " + row + ") SELECT coalesce((" + predicate + "), 0) FROM cur", params);
         });
-        Object[] policyParams = Slot.bind(insert.params(), ME, userId);
+        Object[] policyParams = Slot.bind(check.params(), ME, userId);
         Object[] args = new Object[values.length + policyParams.length];
         System.arraycopy(values, 0, args, 0, values.length);
         System.arraycopy(policyParams, 0, args, values.length, policyParams.length);
-        Rows rows = sql.query(insert.sql(), args);
-        boolean inserted = rows.next();
-        while (rows.next()) {
-            // drained, so the statement completes on every Sql (sqlite-jdbc steps lazily)
-        }
-        return inserted;
+        return first(sql.query(check.sql(), args)) == 1;
     }
 
     private static long first(Rows rows) {
