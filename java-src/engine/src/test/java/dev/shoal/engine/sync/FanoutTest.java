@@ -3,10 +3,17 @@ package dev.shoal.engine.sync;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shoal.engine.App;
 import dev.shoal.engine.jvm.JacksonJson;
 import dev.shoal.engine.jvm.NotesApp;
 import dev.shoal.engine.jvm.Replica;
 import dev.shoal.engine.jvm.TestShard;
+import dev.shoal.engine.mutate.Mutator;
+import dev.shoal.engine.mutate.Row;
+import dev.shoal.engine.schema.Table;
+import dev.shoal.engine.schema.V;
+import dev.shoal.engine.shape.Shape;
+import dev.shoal.engine.where.Where;
 import dev.shoal.protocol.Json;
 import java.util.List;
 import java.util.Set;
@@ -103,5 +110,51 @@ class FanoutTest {
         assertEquals("pokeStart", types.get(1), "the hydration spans several parts: " + types);
         assertTrue(t.peers.wireTo("a", "pokePart").size() > 1);
         assertEquals(40, new Replica(t.peers, "a").rows("s").size());
+    }
+
+    /** Rooms: a post is visible to the members of its room (a relation joined on the watched column). */
+    private static App rooms() {
+        return App.builder()
+                .table(Table.named("members").column("room", V.string()).column("user", V.string())
+                        .readPolicy(Where.eq("user", Where.me())))
+                .table(Table.named("posts").column("room", V.string()).column("text", V.string())
+                        .readPolicy(Where.exists("members", "room", "room", Where.eq("user", Where.me()))))
+                .shape(Shape.named("postsByRoom").on("posts")
+                        .args(V.object().field("room", V.string()))
+                        .where(args -> Where.eq("room", args.get("room").asString())))
+                .mutator(Mutator.named("join")
+                        .args(V.object().field("room", V.string()).field("user", V.string()))
+                        .server((ctx, a) -> ctx.db().insert("members", Row.of("id", a.get("room").asString() + "." + a.get("user").asString(),
+                                "room", a.get("room").asString(), "user", a.get("user").asString()))))
+                .mutator(Mutator.named("post")
+                        .args(V.object().field("id", V.string()).field("room", V.string()))
+                        .server((ctx, a) -> ctx.db().insert("posts", Row.of("id", a.get("id").asString(), "room", a.get("room").asString(),
+                                "text", "hi"))))
+                .build();
+    }
+
+    @Test
+    void aMembershipChangeDiffsOnlyTheViewsOfItsRoom() {
+        t = new TestShard(rooms());
+        t.open("w", "writer", "wc");
+        push("join", "{\"room\":\"r1\",\"user\":\"alice\"}");
+        push("post", "{\"id\":\"p1\",\"room\":\"r2\"}");
+        subscribe("a", "alice", "s", "postsByRoom", "{\"room\":\"r1\"}");
+        subscribe("c", "carol", "s", "postsByRoom", "{\"room\":\"r2\"}");
+        for (int i = 0; i < 20; i++) {
+            subscribe("u" + i, "user" + i, "s", "postsByRoom", "{\"room\":\"other" + i + "\"}");
+        }
+        assertEquals(Set.of(), new Replica(t.peers, "c").rows("s").keySet(), "carol is not a member of r2 yet");
+
+        long before = diffQueries();
+        push("join", "{\"room\":\"r2\",\"user\":\"carol\"}");
+        assertEquals(1, diffQueries() - before, "only the view of r2 (watching members.room = r2)");
+        assertEquals(Set.of("p1"), new Replica(t.peers, "c").rows("s").keySet(), "p1 entered carol's view through the relation");
+        assertEquals(List.of(), new Replica(t.peers, "a").idsSeen, "alice saw nothing of r2");
+
+        before = diffQueries();
+        push("post", "{\"id\":\"p2\",\"room\":\"r1\"}");
+        assertEquals(1, diffQueries() - before);
+        assertEquals(Set.of("p2"), new Replica(t.peers, "a").rows("s").keySet());
     }
 }
