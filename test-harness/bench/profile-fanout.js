@@ -139,6 +139,17 @@ async function main() {
   }
   console.log("SQLite (sql.exec) by calling engine method (readable with a non-minified engine.js):");
   for (const [k, us] of [...byCaller.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}`);
+  // Engine self time by TeaVM's name prefix (dses_ = dev.shoal.engine.sync, ju_ = java.util, ...).
+  const byPackage = new Map();
+  for (const node of profile.nodes) {
+    const us = dt.get(node.id) ?? 0;
+    if (!us || !node.callFrame.url.endsWith("engine.js")) continue;
+    const m = /^(\$rt|[a-z]+)_/.exec(node.callFrame.functionName);
+    const k = m ? m[1] : "(other)";
+    byPackage.set(k, (byPackage.get(k) ?? 0) + us);
+  }
+  console.log("engine self time by package prefix (readable with a non-minified engine.js):");
+  for (const [k, us] of [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 14)) console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}`);
   console.log("top functions by self time:");
   for (const [k, e] of [...byFn.entries()].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) {
     console.log(`  ${(e.us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}  ${e.text}`);
