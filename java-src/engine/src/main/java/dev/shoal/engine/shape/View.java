@@ -235,11 +235,6 @@ public final class View {
         return byIdentity.isEmpty();
     }
 
-    /** The number of identity keys subscribed (one when the predicate does not read the identity). */
-    public int identities() {
-        return byIdentity.size();
-    }
-
     /** Every row visible to {@code userId}, as {@code put} ops in parts of about half {@code partBytes}. */
     public List<String> hydrate(Sql sql, String userId, int partBytes) {
         if (hydrateSql == null) {

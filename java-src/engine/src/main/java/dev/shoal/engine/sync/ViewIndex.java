@@ -3,7 +3,6 @@ package dev.shoal.engine.sync;
 import dev.shoal.engine.shape.View;
 import dev.shoal.engine.sql.Rows;
 import dev.shoal.engine.sql.Sql;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -30,10 +29,6 @@ final class ViewIndex {
 
     View get(String key) {
         return byKey.get(key);
-    }
-
-    Collection<View> all() {
-        return byKey.values();
     }
 
     /** The view already indexed under {@code view.key}, or {@code view}, now indexed. */
