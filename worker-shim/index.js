@@ -284,12 +284,13 @@ class PokeRound {
     const id = JSON.stringify(pokeId);
     const end = `,"seq":${seq},"epoch":${JSON.stringify(epoch)},"lastMutationId":`;
     let shared = null; // the last { parts, last, frames } built
-    for (const [conn, p] of pending) {
+    pending.forEach((p, conn) => {
       if (shared === null || shared.last !== p.last || !sameParts(shared.parts, p.parts)) {
         shared = { parts: p.parts, last: p.last, frames: pokeFrames(id, p.parts, end + p.last + "}", partBytesMax) };
       }
-      for (const frame of shared.frames) this.send(conn, frame);
-    }
+      const frames = shared.frames;
+      for (let i = 0; i < frames.length; i++) this.send(conn, frames[i]);
+    });
     return pending.size;
   }
 }
@@ -343,7 +344,7 @@ export class ShardDO extends DurableObject {
   engineFor(shard) {
     if (this.engine === null) {
       const send = (conn, frame) => {
-        const held = this.opening.get(conn);
+        const held = this.opening.size === 0 ? undefined : this.opening.get(conn);
         if (held) return void held.frames.push(frame);
         try {
           this.sockets.get(conn)?.send(frame);
