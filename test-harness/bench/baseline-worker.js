@@ -11,8 +11,9 @@
 //   append a row to `changelog` (seq autoincrement, ts, table, id, op, doc)
 //   and record the client's last mutation id (Shoal also persists it in the
 //   same transaction; exactly-once needs it); then a pushResult to the writer
-//   and a pokeStart/pokePart/pokeEnd with the new rows to every subscriber of
-//   the channel, and a poke to the writer's (identity, client) sockets.
+//   and a one-frame `poke` with the new rows to every subscriber of the
+//   channel, and a poke to the writer's (identity, client) sockets. (Until
+//   2026-11-29 it sent pokeStart/pokePart/pokeEnd, as the engine did then.)
 //
 // Not done here (the engine does them): JWT verification (the Worker reads
 // `sub` from the token's payload WITHOUT checking the signature), args
@@ -236,12 +237,12 @@ export class BaselineDO extends DurableObject {
     );
   }
 
+  // One `poke` frame per socket, the form the engine sends when a poke fits one part.
   sendPoke(ws, parts, lastMutationId) {
     const pokeId = "b" + (++this.pokeCounter).toString(36);
     try {
-      ws.send(`{"type":"pokeStart","pokeId":"${pokeId}"}`);
-      for (const p of parts) ws.send(`{"type":"pokePart","pokeId":"${pokeId}","sub":${JSON.stringify(p.sub)},"reset":${p.reset},"rows":${p.rows}}`);
-      ws.send(`{"type":"pokeEnd","pokeId":"${pokeId}","seq":${this.seq},"epoch":"${this.epoch}","lastMutationId":${lastMutationId}}`);
+      const body = parts.map((p) => `{"sub":${JSON.stringify(p.sub)},"reset":${p.reset},"rows":${p.rows}}`).join(",");
+      ws.send(`{"type":"poke","pokeId":"${pokeId}","parts":[${body}],"seq":${this.seq},"epoch":"${this.epoch}","lastMutationId":${lastMutationId}}`);
     } catch {
       // a socket closing under us: its close event cleans up
     }

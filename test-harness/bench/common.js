@@ -5,8 +5,11 @@ import { cpus, totalmem, availableParallelism, loadavg } from "node:os";
 import { execSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { createServer } from "node:net";
 import WebSocket from "ws";
-import { startWorker } from "../lib/worker.js";
+import { Miniflare } from "miniflare";
+import { startWorker, DEV_SECRET } from "../lib/worker.js";
+import { signHs256 } from "../../worker-shim/auth.js";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // Per-socket frame rate limits (SHOAL_RATE_PER_SEC/SHOAL_RATE_BURST, where the shim has them) are
@@ -85,7 +88,7 @@ export class BenchSocket {
           reject(new Error(`socket closed (${f.code}) waiting for ${type}`));
           return true;
         }
-        if (f.type !== type) return false;
+        if (Array.isArray(type) ? !type.includes(f.type) : f.type !== type) return false;
         clearTimeout(timer);
         resolve(f);
         return true;
@@ -98,7 +101,7 @@ export class BenchSocket {
   }
 
   async subscribe(id, channelId) {
-    const end = this.next("pokeEnd");
+    const end = this.next(["pokeEnd", "poke"]); // the answer's end, in either form
     this.send({ type: "subscribe", id, shape: "messagesByChannel", args: { channelId } });
     await end;
   }
@@ -133,6 +136,96 @@ export async function members(worker, shard, channelId, owner, readers) {
     if (bad) throw new Error(`membership setup refused: ${JSON.stringify(bad)}`);
   }
   await o.close();
+}
+
+/**
+ * Sustained mutations/s on a fresh shard `tput-<key>`: `writers` writers keep `inFlight` pushes of
+ * `batch` sendMessage mutations each in flight for `durationMs`, sending the next push as each
+ * pushResult comes back; one subscriber holds the channel. The rate is confirmed mutations over the
+ * time until the subscriber holds every row. Every mutation must be ok, or the result says `failed`.
+ */
+export async function sustainedWrites(worker, { key, writers: nWriters, batch, inFlight, durationMs }) {
+  const shard = `tput-${key}`; // a fresh shard (Durable Object) per mode: every mode starts from an empty log
+  const channelId = "tput";
+  await members(worker, shard, channelId, "writer0", ["reader", ...Array.from({ length: nWriters }, (_, i) => `writer${i}`)]);
+  const reader = await BenchSocket.open(worker, { sub: "reader", client: "r", shard });
+  await reader.subscribe("s", channelId);
+  const writers = [];
+  for (let i = 0; i < nWriters; i++) writers.push(await BenchSocket.open(worker, { sub: `writer${i}`, client: `w${i}`, shard }));
+
+  let running = true;
+  let sent = 0;
+  let ok = 0;
+  let received = 0;
+  let lastReceipt = 0;
+  let lastConfirm = 0;
+  const failures = [];
+  let done;
+  const finished = new Promise((r) => (done = r));
+  const maybeDone = () => {
+    if (!running && received >= sent && writers.every((w) => w.outstanding === 0)) done();
+  };
+  reader.onRows = (ids, t) => {
+    received += ids.length;
+    lastReceipt = t;
+    maybeDone();
+  };
+  for (const [i, w] of writers.entries()) {
+    w.nextId = 1;
+    w.outstanding = 0;
+    w.pump = () => {
+      while (running && w.outstanding < inFlight) {
+        const mutations = [];
+        for (let j = 0; j < batch; j++, w.nextId++) mutations.push(sendMessage(w.nextId, `m-${i}-${w.nextId}`, channelId));
+        w.send({ type: "push", mutations });
+        w.outstanding++;
+        sent += batch;
+      }
+    };
+    w.onPushResult = (results, t) => {
+      w.outstanding--;
+      lastConfirm = t;
+      for (const r of results) {
+        if (r.status === "ok") ok++;
+        else failures.push(r);
+      }
+      if (failures.length) {
+        running = false;
+        done();
+      }
+      w.pump();
+      maybeDone();
+    };
+  }
+  const cpu0 = cpuMs(worker.pid);
+  const t0 = performance.now();
+  for (const w of writers) w.pump();
+  const stopTimer = setTimeout(() => {
+    running = false;
+    maybeDone();
+  }, durationMs);
+  const watchdog = setTimeout(() => {
+    failures.push({ status: "timeout", message: `confirmed ${ok}/${sent}, received ${received}` });
+    running = false;
+    done();
+  }, durationMs + 60000);
+  const closedEarly = Promise.race([reader, ...writers].map((s) => new Promise((r) => s.ws.once("close", (code) => r(code)))));
+  await Promise.race([finished, closedEarly.then((code) => failures.push({ status: "closed", code }))]);
+  const cpu1 = cpuMs(worker.pid);
+  clearTimeout(stopTimer);
+  clearTimeout(watchdog);
+  const errors = [reader, ...writers].flatMap((s) => s.errors);
+  const failed = [...failures];
+  await Promise.all([reader, ...writers].map((s) => s.close()));
+  if (failed.length || errors.length) {
+    return { failed: JSON.stringify([...failed.slice(0, 2), ...errors.slice(0, 2)]) };
+  }
+  return {
+    mutations: ok,
+    perSecond: ok / ((lastReceipt - t0) / 1000), // until the subscriber holds every row
+    cpuPerMutation: cpu0 === null || cpu1 === null ? NaN : (cpu1 - cpu0) / ok,
+    confirmedPerSecond: ok / ((lastConfirm - t0) / 1000),
+  };
 }
 
 export const sendMessage = (id, msgId, channelId) => ({ id, name: "sendMessage", args: { id: msgId, channelId, text: TEXT } });
@@ -188,10 +281,14 @@ function workerdChildren() {
   return out;
 }
 
-/** startWorker, plus `pid`: the workerd process that Miniflare started for it (or null). */
-export async function startSystem(options) {
+/**
+ * startWorker, plus `pid`: the workerd process that Miniflare started for it (or null). With
+ * `inspect: true` the worker also gets workerd's V8 inspector (`inspectorPort`), which `heapUsed`
+ * reads.
+ */
+export async function startSystem({ inspect = false, ...options }) {
   const before = workerdChildren();
-  const worker = await startWorker(options);
+  const worker = inspect ? await startInspectable(options) : await startWorker(options);
   const fresh = [...workerdChildren()].filter((p) => !before.has(p));
   return { ...worker, pid: fresh.length === 1 ? fresh[0] : null };
 }
@@ -211,6 +308,91 @@ export function cpuMs(pid) {
       } catch {}
     }
     return ns / 1e6;
+  } catch {
+    return null;
+  }
+}
+
+// ---- the V8 heap of a worker's isolate, through workerd's inspector -------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** As test-harness/lib/worker.js startWorker, with workerd's inspector on a free port. */
+async function startInspectable({ persistDir, bindings = {}, scriptPath = "worker-shim/index.js", className = "ShardDO" } = {}) {
+  const inspectorPort = await freePort();
+  const mf = new Miniflare({
+    modules: true,
+    modulesRoot: root,
+    scriptPath: path.join(root, scriptPath),
+    modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
+    compatibilityDate: "2025-04-01",
+    durableObjects: { SHARD: { className, useSQLite: true } },
+    durableObjectsPersist: persistDir ?? false,
+    bindings: { SHOAL_JWT_SECRET: DEV_SECRET, ...bindings },
+    host: "127.0.0.1",
+    port: 0,
+    inspectorPort,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return {
+    url,
+    wsUrl: url.replace(/^http/, "ws"),
+    mf,
+    inspectorPort,
+    token: (sub, claims = {}, ttlSec = 3600) => signHs256({ sub, exp: Math.floor(Date.now() / 1000) + ttlSec, ...claims }, DEV_SECRET),
+    stop: () => mf.dispose(),
+  };
+}
+
+/**
+ * The live V8 heap of the worker's isolate in bytes ({usedSize, totalSize}, from the inspector's
+ * Runtime.getHeapUsage after a heap snapshot, which collects garbage), or null without an
+ * inspector. The isolate holds every Durable Object of the worker that is in memory, so it bounds
+ * any one object's heap from above.
+ */
+export async function heapUsed(worker) {
+  if (!worker.inspectorPort) return null;
+  const ws = new WebSocket(`ws://127.0.0.1:${worker.inspectorPort}/core:user:`);
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  let id = 0;
+  const waiting = new Map();
+  ws.on("message", (d) => {
+    const m = JSON.parse(d.toString());
+    if (m.id && waiting.has(m.id)) waiting.get(m.id)(m);
+  });
+  const call = (method, params = {}) => new Promise((resolve) => {
+    waiting.set(++id, resolve);
+    ws.send(JSON.stringify({ id, method, params }));
+  });
+  try {
+    // workerd's inspector never answers HeapProfiler.collectGarbage; a heap snapshot (its chunks
+    // ignored) collects garbage first, so the usage read after it is the live heap.
+    await call("HeapProfiler.enable");
+    await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+    const r = await call("Runtime.getHeapUsage");
+    return r.result ?? null;
+  } finally {
+    ws.close();
+  }
+}
+
+/** Resident memory of a process in bytes (/proc/<pid>/status VmRSS), or null. */
+export function rssBytes(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : null;
   } catch {
     return null;
   }

@@ -1,45 +1,53 @@
 #!/usr/bin/env node
-// Fan-out benchmark: what one commit costs with 1, 10, 100 and 1,000 sockets on
-// one shape. Each socket is its own identity, a member of channel "c" (so the
-// read policy of the example app depends on the identity), subscribed to
-// messagesByChannel({channelId: "c"}); a writer pushes messages one at a time.
+// Fan-out benchmark (issue 9): what one commit costs with N subscribers of one shape, each its own
+// identity admitted by membership (the example app's read policy), against a hand-written JS
+// Durable Object (baseline-worker.js) measured in the same run, and every target of the issue as a
+// ratio against that baseline.
 //
-//   cd /work/main && mvn -B -q -o package -DskipTests   # builds worker-shim/build/engine.js
-//   node test-harness/bench/fanout.js [--quick]
+//   mvn -B -q -o package -DskipTests   # builds worker-shim/build/engine.js
+//   node test-harness/bench/fanout.js [--quick] [--only=latency|unrelated|writes]
 //
-// Per N: diff queries and pokes per commit (deltas of the object's engine
-// counters, /__shoal/stats), write-to-last-poke p50/p99 and p50/N. The same
-// run on the hand-written baseline (baseline-worker.js: no engine, no read
-// policy) is printed beside it, as the cost of the sends alone. A script, not a
-// test: nothing here asserts on time. See README.md beside this file.
+// Scenarios, each on a fresh shard, first on shoal, then on the baseline:
+// - latency: N = 1, 10, 100, 1,000 sockets of N identities, and 1,000 sockets of ONE identity,
+//   subscribed to messagesByChannel({channelId: "c"}); a writer (a member, not subscribed) pushes
+//   warm-up writes, then timed ones, one at a time; write-to-visible = push sent until the last of
+//   the N sockets has the poke holding the row; workerd CPU and this Node process's CPU per write;
+//   setup = membership (1,000 addMember) + opening and subscribing the sockets;
+// - unrelated views: one subscriber of channel "c", the write's p50 before and after 10,000
+//   subscriptions to 10,000 other channels (100 sockets x 100); the worker's V8 heap (through
+//   workerd's inspector) before and after them;
+// - sustained writes/s with 1 mutation per push (16 in flight) and 50 per push (4 in flight).
+// A script, not a test: nothing here asserts on time. See README.md beside this file.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { BenchSocket, members, sendMessage, pct, machine, startSystem, cpuMs, NO_RATE_LIMIT } from "./common.js";
+import { BenchSocket, members, sendMessage, pct, machine, startSystem, cpuMs, heapUsed, rssBytes, sustainedWrites, NO_RATE_LIMIT } from "./common.js";
 
 const QUICK = process.argv.includes("--quick");
-// Each row: N sockets, each its own identity; the last row has N sockets of ONE identity (distinct
-// client ids), where the diff evaluates the read policy for one identity instead of N: the
-// difference between the two 1000-socket rows is what the per-identity policy costs.
-const SIZES = (QUICK ? [1, 10, 100] : [1, 10, 100, 1000]).map((n) => ({ n, identities: n }));
-SIZES.push({ n: SIZES.at(-1).n, identities: 1 });
-const WARMUP = QUICK ? 5 : 20; // the first row is also the first work of both processes: JIT warm-up
-const WRITES = QUICK ? 20 : 50;
+// --only=latency|unrelated|writes: run one scenario (for investigating one figure).
+const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
+const runs = (what) => ONLY === undefined || ONLY === what;
+const SIZES = (QUICK ? [1, 100, 1000] : [1, 10, 100, 1000]).map((n) => ({ n, identities: n }));
+SIZES.push({ n: 1000, identities: 1 });
+const WARMUP = QUICK ? 10 : 20; // the first row is also the first work of both processes: JIT warm-up
+const WRITES = QUICK ? 40 : 100;
 const OPEN_BATCH = 50; // sockets opened (and subscribed) concurrently
 const TIMEOUT_MS = 120000; // for any one step: opening a batch, one write's delivery
 const CHANNEL = "c";
+const UNRELATED = QUICK ? 2000 : 10000; // subscriptions to other channels
+const SUBS_PER_SOCKET = 100; // the protocol's default subscriptionsPerSocketMax
+const TPUT_MS = QUICK ? 1500 : 3000;
+const MODES = [
+  { key: "pipe1", label: "1 mutation/push, 16 in flight", writers: 1, batch: 1, inFlight: 16, goal: 0.9 },
+  { key: "batch50", label: "50 mutations/push, 4 in flight", writers: 1, batch: 50, inFlight: 4, goal: 0.8 },
+];
 
 const log = (m) => process.stderr.write(m + "\n");
 
 async function stats(worker, shard) {
   if (!worker.policies) return null; // the baseline has no engine counters
   const ns = await worker.mf.getDurableObjectNamespace("SHARD");
-  try {
-    return await (await ns.get(ns.idFromName(shard)).fetch("http://do/__shoal/stats")).json();
-  } catch (e) {
-    // An object without the route answers every request as a WebSocket upgrade.
-    throw new Error(`no engine counters from ${shard}: does worker-shim/index.js route /__shoal/stats? (${e.message})`);
-  }
+  return await (await ns.get(ns.idFromName(shard)).fetch("http://do/__shoal/stats")).json();
 }
 
 function withTimeout(promise, what) {
@@ -50,26 +58,28 @@ function withTimeout(promise, what) {
   ]);
 }
 
-/** One row on one system, on a fresh shard: `n` sockets of `nIds` identities (n / nIds sockets each). */
-async function run(worker, n, nIds) {
-  const shard = `fanout-${n}-${nIds}`;
-  const identities = Array.from({ length: nIds }, (_, i) => `user${i}`);
-  const t0 = performance.now();
-  await members(worker, shard, CHANNEL, "writer", identities);
-  const subs = [];
+/** Opens `n` sockets (OPEN_BATCH at a time); `setup(i)` gives {sub, client}, `then(socket, i)` subscribes. */
+async function openMany(worker, shard, n, setup, then) {
+  const out = [];
   for (let i = 0; i < n; i += OPEN_BATCH) {
-    const batch = Array.from({ length: Math.min(OPEN_BATCH, n - i) }, (_, j) => identities[(i + j) % nIds]).map(async (sub, j) => {
-      const s = await BenchSocket.open(worker, { sub, client: `c${i + j}`, shard });
-      await s.subscribe("s", CHANNEL);
+    const batch = Array.from({ length: Math.min(OPEN_BATCH, n - i) }, async (_, j) => {
+      const s = await BenchSocket.open(worker, { ...setup(i + j), shard });
+      await then(s, i + j);
       return s;
     });
-    subs.push(...(await withTimeout(Promise.all(batch), `opening sockets ${i}..${i + OPEN_BATCH - 1}`)));
+    out.push(...(await withTimeout(Promise.all(batch), `opening sockets ${i}..${i + OPEN_BATCH - 1}`)));
   }
-  const writer = await BenchSocket.open(worker, { sub: "writer", client: "w", shard });
-  const setupMs = performance.now() - t0;
+  return out;
+}
 
-  const last = []; // per write: push sent -> the last of the N subscribers has the poke
-  const first = []; // per write: push sent -> the first subscriber has it
+/**
+ * Sequential writes by `writer` to CHANNEL until every socket of `subs` has each: per write,
+ * push sent -> the last of them has the poke with the row. Returns {last, first, cpu, client}.
+ */
+async function writes(worker, writer, subs, { from, warmup, count }) {
+  const n = subs.length;
+  const last = [];
+  const first = [];
   let pending = null;
   let wrong = 0; // pokes with rows other than the pending message
   for (const s of subs) {
@@ -91,12 +101,10 @@ async function run(worker, n, nIds) {
   writer.onPushResult = (results) => {
     if (results[0]?.status !== "ok") pending.fail(new Error(`push refused: ${JSON.stringify(results)}`));
   };
-  let before = null;
   let cpu0 = null;
   let client0 = null;
-  for (let k = 1; k <= WARMUP + WRITES; k++) {
-    if (k === WARMUP + 1) {
-      before = await stats(worker, shard);
+  for (let k = from; k < from + warmup + count; k++) {
+    if (k === from + warmup) {
       cpu0 = cpuMs(worker.pid);
       client0 = process.cpuUsage();
     }
@@ -117,7 +125,7 @@ async function run(worker, n, nIds) {
       }),
       `write ${k} reaching ${n} sockets`,
     );
-    if (k > WARMUP) {
+    if (k >= from + warmup) {
       last.push(pending.last - pending.t0);
       first.push(pending.first - pending.t0);
     }
@@ -125,78 +133,206 @@ async function run(worker, n, nIds) {
   pending = null;
   const cpu1 = cpuMs(worker.pid);
   const client = process.cpuUsage(client0);
-  const after = await stats(worker, shard);
-  const errors = [writer, ...subs].flatMap((s) => s.errors);
-  for (let i = 0; i < subs.length; i += OPEN_BATCH) await Promise.all(subs.slice(i, i + OPEN_BATCH).map((s) => s.close()));
-  await writer.close();
-  if (errors.length) throw new Error(`error frames: ${JSON.stringify(errors.slice(0, 3))}`);
   if (wrong) throw new Error(`${wrong} pokes held rows other than the message just written`);
   return {
-    setupMs,
-    cpuPerCommit: cpu0 === null || cpu1 === null ? NaN : (cpu1 - cpu0) / WRITES,
-    clientCpuPerCommit: (client.user + client.system) / 1000 / WRITES,
     last,
     first,
-    diffPerCommit: after ? (after.diffQueries - before.diffQueries) / WRITES : null,
-    pokesPerCommit: after ? (after.pokesSent - before.pokesSent) / WRITES : null,
+    cpu: cpu0 === null || cpu1 === null ? NaN : (cpu1 - cpu0) / count,
+    client: (client.user + client.system) / 1000 / count,
+  };
+}
+
+async function closeAll(sockets) {
+  for (let i = 0; i < sockets.length; i += OPEN_BATCH) await Promise.all(sockets.slice(i, i + OPEN_BATCH).map((s) => s.close()));
+}
+
+/** One latency row on one system, on a fresh shard: `n` sockets of `nIds` identities. */
+async function latency(worker, n, nIds) {
+  const shard = `fanout-${n}-${nIds}`;
+  const identities = Array.from({ length: nIds }, (_, i) => `user${i}`);
+  const t0 = performance.now();
+  await members(worker, shard, CHANNEL, "writer", identities);
+  const t1 = performance.now();
+  const subs = await openMany(worker, shard, n, (i) => ({ sub: identities[i % nIds], client: `c${i}` }), (s) => s.subscribe("s", CHANNEL));
+  const writer = await BenchSocket.open(worker, { sub: "writer", client: "w", shard });
+  const t2 = performance.now();
+  const before = await stats(worker, shard);
+  const r = await writes(worker, writer, subs, { from: 1, warmup: WARMUP, count: WRITES });
+  const after = await stats(worker, shard);
+  const errors = [writer, ...subs].flatMap((s) => s.errors);
+  await closeAll(subs);
+  await writer.close();
+  if (errors.length) throw new Error(`error frames: ${JSON.stringify(errors.slice(0, 3))}`);
+  return {
+    ...r,
+    membershipMs: t1 - t0,
+    subscribeMs: t2 - t1,
+    diffPerCommit: after ? (after.diffQueries - before.diffQueries) / (WARMUP + WRITES) : null,
+    pokesPerCommit: after ? (after.pokesSent - before.pokesSent) / (WARMUP + WRITES) : null,
+  };
+}
+
+/**
+ * One subscriber of CHANNEL; the write's latency with no other subscription, then with UNRELATED
+ * subscriptions to as many other channels (100 sockets of one identity, 100 each), and the
+ * worker's heap before and after them.
+ */
+async function unrelated(worker) {
+  const shard = "unrelated";
+  await members(worker, shard, CHANNEL, "writer", ["reader"]);
+  const reader = await BenchSocket.open(worker, { sub: "reader", client: "r", shard });
+  await reader.subscribe("s", CHANNEL);
+  const writer = await BenchSocket.open(worker, { sub: "writer", client: "w", shard });
+  const none = await writes(worker, writer, [reader], { from: 1, warmup: WARMUP, count: WRITES });
+  const heap0 = await heapUsed(worker);
+  const rss0 = rssBytes(worker.pid);
+  const t0 = performance.now();
+  const watchers = await openMany(worker, shard, Math.ceil(UNRELATED / SUBS_PER_SOCKET), (i) => ({ sub: "watcher", client: `w${i}` }), async (s, i) => {
+    for (let j = 0; j < SUBS_PER_SOCKET && i * SUBS_PER_SOCKET + j < UNRELATED; j++) await s.subscribe(`s${j}`, `o${i * SUBS_PER_SOCKET + j}`);
+  });
+  const subscribeMs = performance.now() - t0;
+  const before = await stats(worker, shard);
+  const many = await writes(worker, writer, [reader], { from: 1 + WARMUP + WRITES, warmup: WARMUP, count: WRITES });
+  const after = await stats(worker, shard);
+  // After the writes: the heap snapshot that collects garbage also disturbs the timing after it.
+  const heap1 = await heapUsed(worker);
+  const rss1 = rssBytes(worker.pid);
+  const errors = [writer, reader, ...watchers].flatMap((s) => s.errors);
+  await closeAll(watchers);
+  await reader.close();
+  await writer.close();
+  if (errors.length) throw new Error(`error frames: ${JSON.stringify(errors.slice(0, 3))}`);
+  return {
+    none,
+    many,
+    subscribeMs,
     views: after?.views,
-    sockets: after?.sockets,
+    diffPerCommit: after ? (after.diffQueries - before.diffQueries) / (WARMUP + WRITES) : null,
+    heap0: heap0?.usedSize ?? NaN,
+    heap1: heap1?.usedSize ?? NaN,
+    rss0: rss0 ?? NaN,
+    rss1: rss1 ?? NaN,
   };
 }
 
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), "shoal-fanout-"));
   const systems = {
-    shoal: { ...(await startSystem({ persistDir: path.join(dir, "shoal"), bindings: NO_RATE_LIMIT })), policies: true },
-    baseline: await startSystem({ persistDir: path.join(dir, "baseline"), scriptPath: "test-harness/bench/baseline-worker.js", className: "BaselineDO" }),
+    shoal: { ...(await startSystem({ persistDir: path.join(dir, "shoal"), bindings: NO_RATE_LIMIT, inspect: true })), policies: true },
+    baseline: await startSystem({ persistDir: path.join(dir, "baseline"), scriptPath: "test-harness/bench/baseline-worker.js", className: "BaselineDO", inspect: true }),
   };
   const started = performance.now();
-  const results = [];
+  const rows = [];
+  let far = null;
+  const tput = [];
   try {
-    for (const { n, identities } of SIZES) {
+    for (const { n, identities } of runs("latency") ? SIZES : []) {
       const r = {};
       for (const [name, w] of Object.entries(systems)) {
-        log(`N=${n}: ${name} (${n} sockets of ${identities} identities, ${WARMUP} warm-up + ${WRITES} sequential writes)`);
-        r[name] = await run(w, n, identities);
-        log(`  setup (membership, sockets, subscriptions) ${(r[name].setupMs / 1000).toFixed(1)} s`);
+        log(`latency N=${n}: ${name} (${n} sockets of ${identities} identities, ${WARMUP} warm-up + ${WRITES} sequential writes)`);
+        r[name] = await latency(w, n, identities);
+        log(`  setup: membership ${(r[name].membershipMs / 1000).toFixed(1)} s, sockets + subscriptions ${(r[name].subscribeMs / 1000).toFixed(1)} s`);
       }
-      results.push({ n, identities, ...r });
+      rows.push({ n, identities, ...r });
+    }
+    far = runs("unrelated") ? {} : null;
+    for (const [name, w] of far ? Object.entries(systems) : []) {
+      log(`unrelated views: ${name} (${UNRELATED} subscriptions to other channels)`);
+      far[name] = await unrelated(w);
+    }
+    for (const mode of runs("writes") ? MODES : []) {
+      const r = {};
+      for (const [name, w] of Object.entries(systems)) {
+        log(`sustained writes, ${mode.label}: ${name} (${TPUT_MS} ms)`);
+        r[name] = await sustainedWrites(w, { ...mode, durationMs: TPUT_MS });
+      }
+      tput.push({ mode, ...r });
     }
   } finally {
     await systems.shoal.stop();
     await systems.baseline.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  report(rows, far, tput, performance.now() - started);
+}
 
+function report(rows, far, tput, tookMs) {
   const ms = (x) => `${x.toFixed(2)} ms`;
-  const us = (x) => `${Math.round(x * 1000)} µs`;
-  const shoalTable = [
-    "| sockets | identities | diff queries / commit | pokes sent / commit | views, sockets (stats) | write-to-last-poke p50 | p99 | per socket (p50 / N) | write-to-first-poke p50 | workerd CPU / commit | per socket (CPU / N) |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ...results.map(({ n, identities, shoal: s }) => {
-      const p50 = pct(s.last, 50);
-      return `| ${n} | ${identities} | ${s.diffPerCommit.toFixed(2)} | ${s.pokesPerCommit.toFixed(2)} | ${s.views}, ${s.sockets} | ${ms(p50)} | ${ms(pct(s.last, 99))} | ${us(p50 / n)} | ${ms(pct(s.first, 50))} | ${ms(s.cpuPerCommit)} | ${us(s.cpuPerCommit / n)} |`;
-    }),
-  ];
-  const baselineTable = [
-    "| sockets | identities | baseline write-to-last-poke p50 | p99 | per socket (p50 / N) | baseline workerd CPU / commit | per socket (CPU / N) | ratio p50 (shoal/baseline) | ratio CPU (shoal/baseline) | bench client (Node) CPU / commit, shoal / baseline |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ...results.map(({ n, identities, shoal: s, baseline: b }) => {
-      const p50 = pct(b.last, 50);
-      return `| ${n} | ${identities} | ${ms(p50)} | ${ms(pct(b.last, 99))} | ${us(p50 / n)} | ${ms(b.cpuPerCommit)} | ${us(b.cpuPerCommit / n)} | ${(pct(s.last, 50) / p50).toFixed(2)} | ${(s.cpuPerCommit / b.cpuPerCommit).toFixed(2)} | ${ms(s.clientCpuPerCommit)} / ${ms(b.clientCpuPerCommit)} |`;
-    }),
-  ];
+  const mb = (x) => `${(x / 2 ** 20).toFixed(1)} MB`;
+  const x2 = (x) => `${x.toFixed(2)}x`;
+  const targets = [];
+  const target = (what, shoal, baseline, ratio, goal, met) => targets.push(`| ${what} | ${shoal} | ${baseline} | ${ratio} | ${goal} | ${met ? "met" : "**not met**"} |`);
+  for (const { n, identities, shoal: s, baseline: b } of rows) {
+    if (n === 10) continue;
+    const who = identities === n ? `N=${n}` : `${n} sockets of 1 identity`;
+    for (const p of [50, 99]) {
+      const ratio = pct(s.last, p) / pct(b.last, p);
+      target(`write-to-visible p${p}, ${who}`, ms(pct(s.last, p)), ms(pct(b.last, p)), x2(ratio), "<= 1.3x", ratio <= 1.3);
+    }
+  }
+  const big = rows.find((r) => r.n === 1000 && r.identities === 1000);
+  if (big) {
+    const ratio = big.shoal.cpu / big.baseline.cpu;
+    target("workerd CPU per write, N=1000", ms(big.shoal.cpu), ms(big.baseline.cpu), x2(ratio), "<= 1.5x", ratio <= 1.5);
+  }
+  for (const { mode, shoal: s, baseline: b } of tput) {
+    const ok = !s.failed && !b.failed;
+    const ratio = ok ? s.perSecond / b.perSecond : NaN;
+    target(`sustained writes/s, ${mode.label}`, s.failed ? `failed: ${s.failed}` : `${Math.round(s.perSecond)}/s`,
+      b.failed ? `failed: ${b.failed}` : `${Math.round(b.perSecond)}/s`, x2(ratio), `>= ${mode.goal}x`, ratio >= mode.goal);
+  }
+  if (far) {
+    const s = far.shoal;
+    const b = far.baseline;
+    const ratio = pct(s.many.last, 50) / pct(s.none.last, 50);
+    target(`write p50 with ${UNRELATED} subscriptions on other channels / with none (shoal alone)`, `${ms(pct(s.many.last, 50))} / ${ms(pct(s.none.last, 50))}`,
+      `${ms(pct(b.many.last, 50))} / ${ms(pct(b.none.last, 50))}`, x2(ratio), "<= 1.2x", ratio <= 1.2);
+    target(`V8 heap of the worker isolate with ${UNRELATED} subscriptions (live, after GC)`, mb(s.heap1), mb(b.heap1), x2(s.heap1 / b.heap1), "< 32 MB", s.heap1 < 32 * 2 ** 20);
+  }
+  if (big) {
+    const setup = big.shoal.membershipMs + big.shoal.subscribeMs;
+    target("setup: 1,000 members + their sockets and subscriptions", ms(setup), ms(big.baseline.membershipMs + big.baseline.subscribeMs),
+      x2(setup / (big.baseline.membershipMs + big.baseline.subscribeMs)), "< 5000 ms", setup < 5000);
+    const ratio = big.shoal.client / big.baseline.client;
+    target("client (this Node process) CPU per write, N=1000", ms(big.shoal.client), ms(big.baseline.client), x2(ratio), "<= 1.5x", ratio <= 1.5);
+  }
+
   console.log(machine(`test-harness/bench/fanout.js${QUICK ? " --quick" : ""}`));
-  console.log(`samples: ${WRITES} sequential writes per row after ${WARMUP} warm-up, one shape, one writer (not subscribed); p99 of ${WRITES} samples is the slowest; sockets opened ${OPEN_BATCH} at a time; run took ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  console.log("write-to-last-poke: from the push until the last of the N sockets has the pokeEnd holding the message (timed in this Node process, which also parses every frame of the N sockets)");
-  console.log("pokes sent / commit: N subscribers + 1 confirmation poke to the writer");
-  console.log("workerd CPU / commit: CPU time of the worker's workerd process (all threads, /proc schedstat) over the timed writes, divided by their number; it includes the WebSocket sends");
+  console.log(`latency: ${WRITES} sequential writes per row after ${WARMUP} warm-up; sockets opened ${OPEN_BATCH} at a time; sustained writes: ${TPUT_MS} ms per mode, 1 subscriber; run took ${(tookMs / 1000).toFixed(0)} s`);
+  console.log("write-to-visible: from the push until the last of the N sockets has the poke holding the row (timed in this Node process, which also parses every frame of the N sockets); p99 of 100 samples is the second slowest");
+  console.log("workerd CPU: CPU time of the worker's workerd process (all threads, /proc schedstat) over the timed writes, per write; it includes the WebSocket sends");
+  console.log("heap: Runtime.getHeapUsage of the worker's isolate through workerd's inspector, after a heap snapshot (which collects garbage): every Durable Object of the worker in memory, so an upper bound for the one shard");
   console.log("");
-  console.log("shoal:");
-  console.log(shoalTable.join("\n"));
+  console.log("targets (issue 9), shoal against the baseline of the same run:");
+  console.log("| target | shoal | baseline | ratio | goal | |");
+  console.log("|---|---:|---:|---:|---|---|");
+  console.log(targets.join("\n"));
   console.log("");
-  console.log("baseline (the same sends by hand, no engine, no read policy), same run:");
-  console.log(baselineTable.join("\n"));
+  console.log("latency rows:");
+  console.log("| sockets | identities | shoal p50 | p99 | baseline p50 | p99 | ratio p50 | ratio p99 | shoal workerd CPU / write | baseline | ratio | client CPU / write shoal / baseline | write-to-first shoal / baseline | shoal diffs / commit | pokes / commit | setup shoal: members + sockets | baseline |");
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const { n, identities, shoal: s, baseline: b } of rows) {
+    console.log(`| ${n} | ${identities} | ${ms(pct(s.last, 50))} | ${ms(pct(s.last, 99))} | ${ms(pct(b.last, 50))} | ${ms(pct(b.last, 99))} | ${x2(pct(s.last, 50) / pct(b.last, 50))} | ${x2(pct(s.last, 99) / pct(b.last, 99))} | ${ms(s.cpu)} | ${ms(b.cpu)} | ${x2(s.cpu / b.cpu)} | ${ms(s.client)} / ${ms(b.client)} | ${ms(pct(s.first, 50))} / ${ms(pct(b.first, 50))} | ${s.diffPerCommit.toFixed(2)} | ${s.pokesPerCommit.toFixed(2)} | ${(s.membershipMs / 1000).toFixed(2)} s + ${(s.subscribeMs / 1000).toFixed(2)} s | ${(b.membershipMs / 1000).toFixed(2)} s + ${(b.subscribeMs / 1000).toFixed(2)} s |`);
+  }
+  if (far) {
+    const { shoal: s, baseline: b } = far;
+    console.log("");
+    console.log(`unrelated views (1 subscriber of the written channel; then ${UNRELATED} subscriptions to ${UNRELATED} other channels, 100 sockets of one identity):`);
+    console.log("| system | p50 none | p99 none | p50 with them | p99 with them | ratio p50 | workerd CPU / write none / with | subscribing them | views | diffs / commit with them | heap before / after (isolate, live after GC) | workerd RSS before / after |");
+    console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const [name, r] of [["shoal", s], ["baseline", b]]) {
+      console.log(`| ${name} | ${ms(pct(r.none.last, 50))} | ${ms(pct(r.none.last, 99))} | ${ms(pct(r.many.last, 50))} | ${ms(pct(r.many.last, 99))} | ${x2(pct(r.many.last, 50) / pct(r.none.last, 50))} | ${ms(r.none.cpu)} / ${ms(r.many.cpu)} | ${(r.subscribeMs / 1000).toFixed(1)} s | ${r.views ?? "-"} | ${r.diffPerCommit?.toFixed(2) ?? "-"} | ${mb(r.heap0)} / ${mb(r.heap1)} | ${mb(r.rss0)} / ${mb(r.rss1)} |`);
+    }
+  }
+  console.log("");
+  console.log("sustained writes (1 writer, 1 subscriber, fresh shard):");
+  console.log("| mode | shoal mutations/s | baseline | ratio | shoal workerd CPU / mutation | baseline |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const { mode, shoal: s, baseline: b } of tput) {
+    const v = (r) => (r.failed ? `failed: ${r.failed}` : `${Math.round(r.perSecond)}`);
+    const c = (r) => (r.failed ? "-" : ms(r.cpuPerMutation));
+    console.log(`| ${mode.label} | ${v(s)} | ${v(b)} | ${s.failed || b.failed ? "-" : x2(s.perSecond / b.perSecond)} | ${c(s)} | ${c(b)} |`);
+  }
 }
 
 main().catch((e) => {

@@ -16,7 +16,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { BenchSocket, members, sendMessage, pct, machine, startSystem, cpuMs, NO_RATE_LIMIT } from "./common.js";
+import { BenchSocket, members, sendMessage, pct, machine, startSystem, cpuMs, NO_RATE_LIMIT, sustainedWrites } from "./common.js";
 
 const QUICK = process.argv.includes("--quick");
 const WARMUP = QUICK ? 20 : 50;
@@ -109,89 +109,7 @@ async function fill(worker, shard, rows) {
 
 // ---- (b) sustained mutations/s --------------------------------------------------
 
-async function throughput(worker, tag, { key, writers: nWriters, batch, inFlight }) {
-  const shard = `tput-${key}`; // a fresh shard (Durable Object) per mode: every mode starts from an empty log
-  const channelId = "tput";
-  await members(worker, shard, channelId, "writer0", ["reader", ...Array.from({ length: nWriters }, (_, i) => `writer${i}`)]);
-  const reader = await BenchSocket.open(worker, { sub: "reader", client: "r", shard });
-  await reader.subscribe("s", channelId);
-  const writers = [];
-  for (let i = 0; i < nWriters; i++) writers.push(await BenchSocket.open(worker, { sub: `writer${i}`, client: `w${i}`, shard }));
-
-  let running = true;
-  let sent = 0;
-  let ok = 0;
-  let received = 0;
-  let lastReceipt = 0;
-  let lastConfirm = 0;
-  const failures = [];
-  let done;
-  const finished = new Promise((r) => (done = r));
-  const maybeDone = () => {
-    if (!running && received >= sent && writers.every((w) => w.outstanding === 0)) done();
-  };
-  reader.onRows = (ids, t) => {
-    received += ids.length;
-    lastReceipt = t;
-    maybeDone();
-  };
-  for (const [i, w] of writers.entries()) {
-    w.nextId = 1;
-    w.outstanding = 0;
-    w.pump = () => {
-      while (running && w.outstanding < inFlight) {
-        const mutations = [];
-        for (let j = 0; j < batch; j++, w.nextId++) mutations.push(sendMessage(w.nextId, `m-${i}-${w.nextId}`, channelId));
-        w.send({ type: "push", mutations });
-        w.outstanding++;
-        sent += batch;
-      }
-    };
-    w.onPushResult = (results, t) => {
-      w.outstanding--;
-      lastConfirm = t;
-      for (const r of results) {
-        if (r.status === "ok") ok++;
-        else failures.push(r);
-      }
-      if (failures.length) {
-        running = false;
-        done();
-      }
-      w.pump();
-      maybeDone();
-    };
-  }
-  const cpu0 = cpuMs(worker.pid);
-  const t0 = performance.now();
-  for (const w of writers) w.pump();
-  const stopTimer = setTimeout(() => {
-    running = false;
-    maybeDone();
-  }, TPUT_MS);
-  const watchdog = setTimeout(() => {
-    failures.push({ status: "timeout", message: `confirmed ${ok}/${sent}, received ${received}` });
-    running = false;
-    done();
-  }, TPUT_MS + 60000);
-  const closedEarly = Promise.race([reader, ...writers].map((s) => new Promise((r) => s.ws.once("close", (code) => r(code)))));
-  await Promise.race([finished, closedEarly.then((code) => failures.push({ status: "closed", code }))]);
-  const cpu1 = cpuMs(worker.pid);
-  clearTimeout(stopTimer);
-  clearTimeout(watchdog);
-  const errors = [reader, ...writers].flatMap((s) => s.errors);
-  const failed = [...failures];
-  await Promise.all([reader, ...writers].map((s) => s.close()));
-  if (failed.length || errors.length) {
-    return { failed: JSON.stringify([...failed.slice(0, 2), ...errors.slice(0, 2)]) };
-  }
-  return {
-    mutations: ok,
-    perSecond: ok / ((lastReceipt - t0) / 1000), // until the subscriber holds every row
-    cpuPerMutation: cpu0 === null || cpu1 === null ? NaN : (cpu1 - cpu0) / ok,
-    confirmedPerSecond: ok / ((lastConfirm - t0) / 1000),
-  };
-}
+const throughput = (worker, tag, mode) => sustainedWrites(worker, { ...mode, durationMs: TPUT_MS });
 
 // ---- running and reporting ---------------------------------------------------------
 

@@ -36,6 +36,15 @@ export function upgrade(url, headers = {}, protocols) {
   });
 }
 
+/** The three-frame form of a one-frame `poke` (PROTOCOL.md: the two forms mean the same). */
+export function expandPoke({ pokeId, parts, seq, epoch, lastMutationId }) {
+  return [
+    { type: "pokeStart", pokeId },
+    ...parts.map(({ sub, reset, rows }) => ({ type: "pokePart", pokeId, sub, reset, rows })),
+    { type: "pokeEnd", pokeId, seq, epoch, lastMutationId },
+  ];
+}
+
 export class TestSocket {
   constructor(ws) {
     this.ws = ws;
@@ -44,7 +53,9 @@ export class TestSocket {
     this.closed = null;
     ws.on("message", (data, isBinary) => {
       const text = data.toString();
-      this.frames.push(text === "pong" ? { type: "pong" } : JSON.parse(text));
+      const f = text === "pong" ? { type: "pong" } : JSON.parse(text);
+      // A one-frame poke is recorded as its pokeStart, pokeParts and pokeEnd, so tests read one form.
+      this.frames.push(...(f.type === "poke" ? expandPoke(f) : [f]));
       this.wake();
     });
     ws.on("close", (code) => {

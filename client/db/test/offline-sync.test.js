@@ -76,7 +76,13 @@ function recordingWebSocket(sockets) {
       sockets.push(record)
       this.on('message', (data) => {
         const text = String(data)
-        if (text !== 'pong') record.received.push(JSON.parse(text))
+        if (text === 'pong') return
+        const f = JSON.parse(text)
+        // A one-frame poke is recorded as its three-frame form, so the helpers below read one form.
+        if (f.type !== 'poke') return void record.received.push(f)
+        record.received.push({ type: 'pokeStart', pokeId: f.pokeId })
+        for (const { sub, reset, rows } of f.parts) record.received.push({ type: 'pokePart', pokeId: f.pokeId, sub, reset, rows })
+        record.received.push({ type: 'pokeEnd', pokeId: f.pokeId, seq: f.seq, epoch: f.epoch, lastMutationId: f.lastMutationId })
       })
     }
 

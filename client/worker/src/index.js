@@ -332,6 +332,77 @@ function utf8Over(s, max) {
   return n > max;
 }
 
+// ---- poke assembly (the engine's Peers.poke / flushPokes: java-src/engine/.../sync/Peers.java) ----
+
+/**
+ * One poke round: the engine names each socket's parts (the rows of a part are one string shared
+ * by every socket that gets it), then flushes; every socket named gets exactly one poke: a single
+ * `poke` frame when its parts fit one part's limit (at most one part, or UTF-16 length x 3 within
+ * partBytesMax), else pokeStart / pokePart... / pokeEnd. Consecutive sockets that get the same
+ * parts and lastMutationId share the frame text: it is built once, sent to each.
+ */
+class PokeRound {
+  constructor(send) {
+    this.send = send;
+    this.pending = new Map(); // conn -> { parts: [sub, reset, rows, ...], last }
+  }
+
+  add(conn, sub, reset, rows, last) {
+    let p = this.pending.get(conn);
+    if (p === undefined) {
+      p = { parts: [], last };
+      this.pending.set(conn, p);
+    }
+    p.last = last;
+    if (sub !== null && sub !== undefined) p.parts.push(sub, reset, rows);
+  }
+
+  abandon() {
+    this.pending = new Map();
+  }
+
+  flush(pokeId, seq, epoch, partBytesMax) {
+    const pending = this.pending;
+    this.pending = new Map();
+    const id = JSON.stringify(pokeId);
+    const end = `,"seq":${seq},"epoch":${JSON.stringify(epoch)},"lastMutationId":`;
+    let shared = null; // the last { parts, last, frames } built
+    pending.forEach((p, conn) => {
+      if (shared === null || shared.last !== p.last || !sameParts(shared.parts, p.parts)) {
+        shared = { parts: p.parts, last: p.last, frames: pokeFrames(id, p.parts, end + p.last + "}", partBytesMax) };
+      }
+      const frames = shared.frames;
+      for (let i = 0; i < frames.length; i++) this.send(conn, frames[i]);
+    });
+    return pending.size;
+  }
+}
+
+function sameParts(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The frames of one poke; `parts` is flat: [sub, reset, rows, ...]; `tail` closes the last frame. */
+function pokeFrames(id, parts, tail, partBytesMax) {
+  let chars = 0;
+  for (let i = 2; i < parts.length; i += 3) chars += parts[i].length;
+  if (parts.length <= 3 || chars * 3 <= partBytesMax) {
+    let body = "";
+    for (let i = 0; i < parts.length; i += 3) {
+      body += `${i ? "," : ""}{"sub":${JSON.stringify(parts[i])},"reset":${parts[i + 1]},"rows":${parts[i + 2]}}`;
+    }
+    return [`{"type":"poke","pokeId":${id},"parts":[${body}]${tail}`];
+  }
+  const frames = [`{"type":"pokeStart","pokeId":${id}}`];
+  for (let i = 0; i < parts.length; i += 3) {
+    frames.push(`{"type":"pokePart","pokeId":${id},"sub":${JSON.stringify(parts[i])},"reset":${parts[i + 1]},"rows":${parts[i + 2]}}`);
+  }
+  frames.push(`{"type":"pokeEnd","pokeId":${id}${tail}`);
+  return frames;
+}
+
 // ---- the Durable Object ----
 
 /** The shard Durable Object; shoal() makes the app's subclass, which knows its engine class. */
@@ -358,16 +429,21 @@ class ShardDO extends DurableObject {
   // (from the request, or from a socket's attachment after hibernation).
   engineFor(shard) {
     if (this.engine === null) {
+      const send = (conn, frame) => {
+        const held = this.opening.size === 0 ? undefined : this.opening.get(conn);
+        if (held) return void held.frames.push(frame);
+        try {
+          this.sockets.get(conn)?.send(frame);
+        } catch {
+          // a socket closing under us: its close event cleans up
+        }
+      };
+      const round = new PokeRound(send);
       const peers = {
-        send: (conn, frame) => {
-          const held = this.opening.get(conn);
-          if (held) return void held.frames.push(frame);
-          try {
-            this.sockets.get(conn)?.send(frame);
-          } catch {
-            // a socket closing under us: its close event cleans up
-          }
-        },
+        send,
+        poke: (conn, sub, reset, rows, lastMutationId) => round.add(conn, sub, reset, rows, lastMutationId),
+        flushPokes: (pokeId, seq, epoch, partBytesMax) => round.flush(pokeId, seq, epoch, partBytesMax),
+        abandonPokes: () => round.abandon(),
         close: (conn, code, reason) => {
           const held = this.opening.get(conn);
           if (held) return void (held.close = [code, reason]);

@@ -1,12 +1,14 @@
 package dev.shoal.engine.shape;
 
 import dev.shoal.engine.log.ChangeLog;
+import dev.shoal.engine.schema.ColumnType;
 import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.sql.Rows;
 import dev.shoal.engine.sql.Slot;
 import dev.shoal.engine.sql.Sql;
 import dev.shoal.engine.where.Where;
 import dev.shoal.engine.where.WhereCompiler;
+import dev.shoal.protocol.Json;
 import dev.shoal.protocol.JsonText;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,6 +24,11 @@ import java.util.Set;
  * evaluated for every subscribed identity in the same query: N sockets cost one query per commit
  * plus N sends, whether or not the predicate reads the identity.
  *
+ * <p>A commit can only change what a view holds through rows whose old or new values satisfy the
+ * view's top-level equality on a text column ({@code channelId = 'c'}): {@link #watches()} names
+ * those (table, column, value) triples, so that the shard diffs only the views a commit can touch
+ * ({@code ViewIndex}); a view without one is diffed whenever a table it reads changes.
+ *
  * <p>Range scans of the log write {@code +"table"}: the unary plus keeps SQLite on the seq range
  * (the new page) instead of the (table, id, seq) index, which would read the table's whole history.
  */
@@ -33,9 +40,17 @@ public final class View {
     private final Where where;
     private final boolean perIdentity;
     private final String projection;
-    private final Map<String, Set<Subscription>> byIdentity = new LinkedHashMap<>();
+    // Sized small: a shard may hold 10,000 views, most with one identity (the heap is the limit).
+    private final Map<String, Set<Subscription>> byIdentity = new LinkedHashMap<>(2);
+    /** The subscribed identity keys as a JSON array, the diff's parameter; null when they changed. */
+    private String identitiesJson;
     /** The tables read through {@code exists}, which may include the view's own table. */
-    private final Set<String> relationTables = new LinkedHashSet<>();
+    private final List<String> relationTables;
+    /** (table, column) pairs whose changed rows must hold {@link #watchValue} for this view to change. */
+    private final List<Watch> watches;
+    /** Tables any change of which may change this view (no watch covers them). */
+    private final List<String> unwatchedTables;
+    private final String watchValue;
     /** The view's statements, built on first use; parameters hold {@link Slot}s bound per call. */
     private String hydrateSql;
     private List<Object> hydrateParams;
@@ -48,7 +63,14 @@ public final class View {
     private static final Slot FROM = new Slot("from seq");
     private static final Slot TO = new Slot("to seq");
 
-    private View(String key, Shape shape, WhereCompiler compiler, Table table, Where where) {
+    /**
+     * Statement texts shared by the views of a shard: views of one shape differ in bound values
+     * only, so their SQL is one string however many views hold it (10,000 views, one copy).
+     */
+    private final Map<String, String> texts;
+
+    private View(String key, Shape shape, WhereCompiler compiler, Table table, Where where, Map<String, String> texts) {
+        this.texts = texts;
         this.key = key;
         this.shape = shape;
         this.compiler = compiler;
@@ -56,8 +78,94 @@ public final class View {
         this.where = where;
         this.perIdentity = Where.readsMe(where);
         List<String> columns = shape.columns().isEmpty() ? List.copyOf(table.columns().keySet()) : shape.columns();
-        this.projection = ChangeLog.doc(table, "cur", columns);
-        collectTables(where, relationTables);
+        this.projection = shared(ChangeLog.doc(table, "cur", columns));
+        Set<String> related = new LinkedHashSet<>();
+        collectTables(where, related);
+        this.relationTables = List.copyOf(related);
+        Where.Compare eq = indexableEquality(where, table);
+        this.watchValue = eq == null ? null : (String) ((Where.Operand.Literal) eq.value()).value();
+        List<Watch> watching = new ArrayList<>();
+        Set<String> unwatched = new LinkedHashSet<>();
+        if (eq == null) {
+            unwatched.add(table.name());
+            unwatched.addAll(related);
+        } else {
+            watching.add(new Watch(table.name(), eq.column()));
+            watchRelations(where, eq.column(), false, watching, unwatched);
+        }
+        this.watches = List.copyOf(watching);
+        this.unwatchedTables = List.copyOf(unwatched);
+    }
+
+    /** A (table, column) whose changed rows' old or new value decides whether a view may change. */
+    public record Watch(String table, String column) {}
+
+    /** The watches of this view: every one holds {@link #watchValue()}; empty when the view has none. */
+    public List<Watch> watches() {
+        return watches;
+    }
+
+    /** The value every watch of this view waits for, or null when the view has no watch. */
+    public String watchValue() {
+        return watchValue;
+    }
+
+    /** Tables whose every change is a reason to diff this view (no watch narrows them). */
+    public List<String> unwatchedTables() {
+        return unwatchedTables;
+    }
+
+    /**
+     * The first top-level conjunct {@code column = 'text'} on a TEXT column: a row can be or have been
+     * in the view only if that column held the value. Only text against text, so that SQLite's
+     * comparison and the log's JSON value agree byte for byte (no numeric affinity in between).
+     */
+    private static Where.Compare indexableEquality(Where w, Table table) {
+        if (w instanceof Where.And a) {
+            for (Where x : a.all()) {
+                Where.Compare found = indexableEquality(x, table);
+                if (found != null) {
+                    return found;
+                }
+            }
+            return null;
+        }
+        if (w instanceof Where.Compare c && c.op() == Where.Op.EQ && c.value() instanceof Where.Operand.Literal lit
+                && lit.value() instanceof String && table.hasColumn(c.column()) && table.column(c.column()).columnType() == ColumnType.TEXT) {
+            return c;
+        }
+        return null;
+    }
+
+    /**
+     * A relation joined on the watched column ({@code exists(rel, col, remote, ...)}) changes only
+     * rows whose {@code col} equals a changed related row's {@code remote} (before or after), so the
+     * view watches {@code (rel, remote)} for the same value. Any other relation, and every relation
+     * nested in another, makes its table unwatched (the diff then reads every row it may move).
+     */
+    private void watchRelations(Where w, String column, boolean nested, List<Watch> watching, Set<String> unwatched) {
+        if (w instanceof Where.And a) {
+            a.all().forEach(x -> watchRelations(x, column, nested, watching, unwatched));
+        } else if (w instanceof Where.Or o) {
+            o.any().forEach(x -> watchRelations(x, column, nested, watching, unwatched));
+        } else if (w instanceof Where.Not n) {
+            watchRelations(n.inner(), column, nested, watching, unwatched);
+        } else if (w instanceof Where.Exists e) {
+            Watch watch = new Watch(e.table(), e.remoteColumn());
+            if (!nested && e.localColumn().equals(column) && textColumn(e.table(), e.remoteColumn())) {
+                if (!watching.contains(watch)) {
+                    watching.add(watch);
+                }
+            } else {
+                unwatched.add(e.table());
+            }
+            watchRelations(e.where(), column, true, watching, unwatched);
+        }
+    }
+
+    private boolean textColumn(String tableName, String column) {
+        Table t = compiler.table(tableName);
+        return t != null && t.hasColumn(column) && t.column(column).columnType() == ColumnType.TEXT;
     }
 
     private static void collectTables(Where w, Set<String> out) {
@@ -79,11 +187,11 @@ public final class View {
     }
 
     /** {@code argsText}: the validated args as JSON text; {@code where}: the shape's predicate for them. */
-    public static View of(WhereCompiler compiler, Shape shape, Table table, Where where, String argsText) {
+    public static View of(WhereCompiler compiler, Shape shape, Table table, Where where, String argsText, Map<String, String> texts) {
         Where effective = table.readPolicy() == null ? where : Where.and(where, table.readPolicy());
         // Compile once now, so an unknown column fails the subscription, not a later commit.
         compiler.compile(effective, table, WhereCompiler.live("cur", "NULL"), new ArrayList<>());
-        return new View(shape.name() + "\u0000" + argsText, shape, compiler, table, effective);
+        return new View(shape.name() + "\u0000" + argsText, shape, compiler, table, effective, texts);
     }
 
     /** The identity a subscription is grouped under: its user id when the predicate reads it. */
@@ -92,23 +200,39 @@ public final class View {
     }
 
     public void add(Subscription s) {
-        byIdentity.computeIfAbsent(identityKey(s.userId()), k -> new LinkedHashSet<>()).add(s);
+        Set<Subscription> set = byIdentity.get(identityKey(s.userId()));
+        if (set == null) {
+            set = new LinkedHashSet<>(2);
+            byIdentity.put(identityKey(s.userId()), set);
+            identitiesJson = null;
+        }
+        set.add(s);
     }
 
     public void remove(Subscription s) {
         Set<Subscription> set = byIdentity.get(identityKey(s.userId()));
         if (set != null && set.remove(s) && set.isEmpty()) {
             byIdentity.remove(identityKey(s.userId()));
+            identitiesJson = null;
         }
+    }
+
+    /** The subscriptions grouped under an identity key (empty when none). */
+    public Set<Subscription> subscriptions(String identityKey) {
+        Set<Subscription> set = byIdentity.get(identityKey);
+        return set == null ? Set.of() : set;
+    }
+
+    /** The subscribed identity keys as one JSON array, rebuilt only after the set changed. */
+    private String identitiesJson() {
+        if (identitiesJson == null) {
+            identitiesJson = jsonArray(new ArrayList<>(byIdentity.keySet()));
+        }
+        return identitiesJson;
     }
 
     public boolean isEmpty() {
         return byIdentity.isEmpty();
-    }
-
-    /** Subscriptions by identity key. */
-    public Map<String, Set<Subscription>> subscriptions() {
-        return byIdentity;
     }
 
     /** Every row visible to {@code userId}, as {@code put} ops in parts of about half {@code partBytes}. */
@@ -118,9 +242,9 @@ public final class View {
             params.add(PART);
             params.add(WHO);
             String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
-            hydrateSql = parts("WITH who AS (SELECT value AS me FROM json_each(?)) SELECT who.me AS who, cur.id AS id, "
+            hydrateSql = shared(parts("WITH who AS (SELECT value AS me FROM json_each(?)) SELECT who.me AS who, cur.id AS id, "
                     + put("cur.id", projection) + " AS r FROM who CROSS JOIN " + WhereCompiler.quote(table.name())
-                    + " AS cur WHERE " + live);
+                    + " AS cur WHERE " + live));
             hydrateParams = params;
         }
         String who = identityKey(userId);
@@ -129,29 +253,56 @@ public final class View {
     }
 
     /**
+     * What some identities must receive: the same parts (JSON arrays of row ops, in order) for
+     * every identity key in {@code identities}. Built once however many identities share it.
+     */
+    public record Change(List<String> identities, List<String> parts) {}
+
+    /**
      * The membership diff over the log range (from, to] for every subscribed identity: {@code put}
      * for rows visible now that changed or entered, {@code del} for rows that were visible at
      * {@code from} and are not now, nothing for rows invisible at both ends. Rows whose own data did
      * not change but whose visibility moved (a relation such as a membership changed) are found
-     * through the relation's join columns. {@code to} must be the shard's current seq, and the log
-     * must cover (from, to].
+     * through the relation's join columns. Identities that must receive the same row ops are
+     * grouped by SQLite into one {@link Change} whose parts are serialized once. {@code to} must be
+     * the shard's current seq, and the log must cover (from, to]. With {@code relationsChanged}
+     * false the caller knows that no related table changed in the range, so their past state is
+     * their live state and a cheaper statement answers the same.
      */
-    public Map<String, List<String>> diff(Sql sql, long from, long to, Set<String> identityKeys, int partBytes) {
-        return diff(sql, from, to, identityKeys, partBytes, true);
+    public List<Change> diff(Sql sql, Json.Parser json, long from, long to, int partBytes, boolean relationsChanged) {
+        return diffFor(sql, json, identitiesJson(), from, to, partBytes, relationsChanged);
     }
 
-    /**
-     * As {@link #diff(Sql, long, long, Set, int)}; with {@code relationsChanged} false the caller
-     * knows that no related table changed in the range, so their past state is their live state
-     * and no row can have moved through a relation: a cheaper statement answers the same.
-     */
-    public Map<String, List<String>> diff(Sql sql, long from, long to, Set<String> identityKeys, int partBytes, boolean relationsChanged) {
+    /** The diff for one user only (a catch-up): its parts, or none when nothing it sees changed. */
+    public List<String> diffFor(Sql sql, Json.Parser json, String userId, long from, long to, int partBytes) {
+        List<Change> changes = diffFor(sql, json, jsonArray(List.of(identityKey(userId))), from, to, partBytes, true);
+        return changes.isEmpty() ? List.of() : changes.get(0).parts();
+    }
+
+    private List<Change> diffFor(Sql sql, Json.Parser json, String identities, long from, long to, int partBytes, boolean relationsChanged) {
         int variant = relationsChanged ? 1 : 0;
         if (diffSql[variant] == null) {
             compileDiff(variant);
         }
-        return run(sql, diffSql[variant], Slot.bind(diffParams[variant], PART, half(partBytes), WHO, jsonArray(new ArrayList<>(identityKeys)),
-                FROM, from, TO, to));
+        Rows rows = sql.query(diffSql[variant], Slot.bind(diffParams[variant], PART, half(partBytes), WHO, identities, FROM, from, TO, to));
+        List<Change> out = new ArrayList<>();
+        String group = null;
+        List<String> parts = null;
+        while (rows.next()) {
+            String rep = rows.getString(0);
+            if (!rep.equals(group)) {
+                group = rep;
+                parts = new ArrayList<>();
+                Json whos = json.parse(rows.getString(1));
+                List<String> ids = new ArrayList<>(whos.size());
+                for (int i = 0; i < whos.size(); i++) {
+                    ids.add(whos.at(i).asString());
+                }
+                out.add(new Change(ids, parts));
+            }
+            parts.add(rows.getString(2));
+        }
+        return out;
     }
 
     /** True when {@code tables} holds a table this view reads through a relation (its own table included). */
@@ -169,7 +320,6 @@ public final class View {
         boolean relations = variant == 1;
         String name = table.name();
         List<Object> params = new ArrayList<>();
-        params.add(PART);
         params.add(WHO);
         params.add(FROM);
         params.add(TO);
@@ -180,8 +330,9 @@ public final class View {
                 c -> "(CASE WHEN ch.first IS NULL THEN cur." + WhereCompiler.quote(c) + " ELSE json_extract(img.pre, '$." + c + "') END)";
         WhereCompiler.Scope pastScope = relations ? WhereCompiler.past(pastColumn, "who.me", FROM) : WhereCompiler.past(pastColumn, "who.me", null);
         String past = compiler.compile(where, table, pastScope, params);
-        // x: one row of flags per (identity, candidate); doc: each row that someone must receive,
-        // serialized once however many identities receive it.
+        // x: one row of flags per (identity, candidate); k: what each identity gets of each row
+        // (1 put, 0 del); g: identities that get exactly the same ops, grouped under the least of
+        // them; doc: each row that someone must receive, serialized once however many receive it.
         String rows = "WITH who AS (SELECT value AS me FROM json_each(?)),"
                 + " ch AS (SELECT id, min(seq) AS first FROM __cdc_log WHERE seq > ? AND seq <= ? AND +\"table\" = '" + name + "' GROUP BY id),"
                 + " cand AS (" + candidates + "),"
@@ -190,13 +341,21 @@ public final class View {
                 + " (" + pastExists + " AND coalesce((" + past + "), 0)) AS was"
                 + " FROM who CROSS JOIN cand LEFT JOIN ch ON ch.id = cand.id LEFT JOIN __cdc_log AS img ON img.seq = ch.first"
                 + " LEFT JOIN " + WhereCompiler.quote(name) + " AS cur ON cur.id = cand.id),"
+                + " k AS MATERIALIZED (SELECT who, id, CASE WHEN now THEN (CASE WHEN changed OR NOT was THEN 1 END) WHEN was THEN 0 END AS put"
+                + " FROM x WHERE now OR was),"
+                + " sig AS (SELECT who, json_group_array(json_array(put, id)) AS s FROM (SELECT who, id, put FROM k WHERE put IS NOT NULL ORDER BY who, id) GROUP BY who),"
+                + " g AS MATERIALIZED (SELECT min(who) AS rep, json_group_array(who) AS whos FROM sig GROUP BY s),"
                 + " doc AS MATERIALIZED (SELECT cur.id AS id, " + put("cur.id", projection) + " AS put FROM " + WhereCompiler.quote(name)
-                + " AS cur WHERE cur.id IN (SELECT id FROM x WHERE now AND (changed OR NOT was)))"
-                + " SELECT x.who AS who, x.id AS id, CASE"
-                + " WHEN x.now THEN (CASE WHEN x.changed OR NOT x.was THEN doc.put END)"
-                + " WHEN x.was THEN json_object('op', 'del', 'table', '" + name + "', 'id', x.id) END AS r"
-                + " FROM x LEFT JOIN doc ON doc.id = x.id";
-        diffSql[variant] = parts(rows);
+                + " AS cur WHERE cur.id IN (SELECT id FROM k WHERE put = 1)),"
+                + " r AS (SELECT g.rep AS who, k.id AS id, CASE WHEN k.put THEN doc.put"
+                + " ELSE json_object('op', 'del', 'table', '" + name + "', 'id', k.id) END AS r"
+                + " FROM g JOIN k ON k.who = g.rep AND k.put IS NOT NULL LEFT JOIN doc ON doc.id = k.id),"
+                // Parts as in parts(): a row goes to the part where the running byte count ends.
+                + " p AS (SELECT who, part, '[' || group_concat(r, ',') || ']' AS rows FROM (SELECT who, r, CAST((sum(length(CAST(r AS BLOB)) + 1)"
+                + " OVER (PARTITION BY who ORDER BY id ROWS UNBOUNDED PRECEDING)) / ? AS INTEGER) AS part FROM r WHERE r IS NOT NULL) GROUP BY who, part)"
+                + " SELECT p.who, g.whos, p.rows FROM p JOIN g ON g.rep = p.who ORDER BY p.who, p.part";
+        params.add(PART);
+        diffSql[variant] = shared(rows);
         diffParams[variant] = params;
     }
 
@@ -247,6 +406,11 @@ public final class View {
         return out + relationCandidates(e.where(), params, true);
     }
 
+    private String shared(String text) {
+        String known = texts.putIfAbsent(text, text);
+        return known == null ? text : known;
+    }
+
     private String put(String idSql, String docSql) {
         return "json_object('op', 'put', 'table', '" + table.name() + "', 'id', " + idSql + ", 'doc', " + docSql + ")";
     }
@@ -275,11 +439,12 @@ public final class View {
         return out;
     }
 
+    /** A JSON array of strings, built in one pass (a view may hold thousands of identities). */
     private static String jsonArray(List<String> values) {
-        String out = "";
-        for (String v : values) {
-            out += (out.isEmpty() ? "" : ",") + JsonText.quote(v);
+        StringBuilder out = new StringBuilder(values.size() * 12 + 2).append('[');
+        for (int i = 0; i < values.size(); i++) {
+            out.append(i == 0 ? "" : ",").append(JsonText.quote(values.get(i)));
         }
-        return "[" + out + "]";
+        return out.append(']').toString();
     }
 }

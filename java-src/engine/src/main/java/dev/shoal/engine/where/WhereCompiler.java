@@ -19,6 +19,11 @@ public final class WhereCompiler {
         this.tables = tables;
     }
 
+    /** The schema's table named {@code name}, or null. */
+    public Table table(String name) {
+        return tables.apply(name);
+    }
+
     /** Where a predicate's column references, identity symbol and related tables point. */
     public interface Scope {
         /** SQL for the value of {@code column} of the row being tested. */

@@ -1,0 +1,164 @@
+package dev.shoal.engine.sync;
+
+import dev.shoal.engine.App;
+import dev.shoal.engine.ShoalError;
+import dev.shoal.engine.mutate.Db;
+import dev.shoal.engine.mutate.Mutator;
+import dev.shoal.engine.mutate.MutatorContext;
+import dev.shoal.engine.shard.ShardRouting;
+import dev.shoal.engine.shard.ShardWrites;
+import dev.shoal.engine.sql.Prepared;
+import dev.shoal.engine.sql.Sql;
+import dev.shoal.engine.sql.SqlException;
+import dev.shoal.protocol.ClientFrame;
+import dev.shoal.protocol.ErrorCode;
+import dev.shoal.protocol.ServerFrames;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Pushes, exactly once and in order (PROTOCOL.md, "Mutations"): each mutation runs in its own
+ * transaction that also advances the (identity, client) entry of {@code __shoal_clients}; the
+ * entries are cached here, one {@link Client} object per (identity, client), shared by its sockets.
+ */
+final class PushLedger {
+    /** The last applied mutation id of one (identity, client); -1 until read from SQLite. */
+    static final class Client {
+        final String identity;
+        final String client;
+        /** The open sockets of this (identity, client): each is poked after its pushes (kept by {@link Connections}). */
+        final List<Conn> sockets = new ArrayList<>(1);
+        private long lastMutationId = -1;
+
+        Client(String identity, String client) {
+            this.identity = identity;
+            this.client = client;
+        }
+    }
+
+    private final App app;
+    private final Sql sql;
+    private final Peers peers;
+    private final String shardName;
+    private final Checks checks;
+    private final Map<String, Client> clients = new HashMap<>();
+    /** Write statements built once per instance (their text depends on the schema only). */
+    private final Map<String, Prepared> prepared = new HashMap<>();
+
+    /** The argument checks shared with subscriptions (size, then validators). */
+    interface Checks {
+        void args(dev.shoal.engine.schema.Validator validator, dev.shoal.protocol.Json args);
+    }
+
+    PushLedger(App app, Sql sql, Peers peers, String shardName, Checks checks) {
+        this.app = app;
+        this.sql = sql;
+        this.peers = peers;
+        this.shardName = shardName;
+        this.checks = checks;
+    }
+
+    /** The shared entry of (identity, client). */
+    Client client(String identity, String client) {
+        // Length-prefixed, so no character of either can blur the two.
+        return clients.computeIfAbsent(identity.length() + ":" + identity + client, k -> new Client(identity, client));
+    }
+
+    long lastMutationId(Client c) {
+        if (c.lastMutationId < 0) {
+            c.lastMutationId = sql.queryLong(0, "SELECT last_mutation_id FROM __shoal_clients WHERE identity = ? AND client = ?",
+                    c.identity, c.client);
+        }
+        return c.lastMutationId;
+    }
+
+    /** Runs a push for {@code c} and answers it with {@code pushResult}; the caller pokes after. */
+    void push(Conn c, List<ClientFrame.Mutation> mutations) {
+        long last = lastMutationId(c.ledger);
+        List<String> results = new ArrayList<>();
+        for (ClientFrame.Mutation m : mutations) {
+            if (m.id() <= last) {
+                results.add(ServerFrames.pushResultEntry(m.id(), "duplicate", null, null, 0));
+                continue;
+            }
+            if (m.id() > last + 1) {
+                results.add(ServerFrames.pushResultEntry(m.id(), "error", ErrorCode.OUT_OF_ORDER.name(),
+                        "mutation " + m.id() + " arrived before " + (last + 1) + ": push in order", last + 1));
+                break;
+            }
+            String entry = runMutation(c, m);
+            if (entry == null) {
+                results.add(ServerFrames.pushResultEntry(m.id(), "error", ErrorCode.INTERNAL.name(),
+                        "the shard could not run mutation " + m.id() + "; nothing was applied, retry later", 0));
+                break;
+            }
+            last = m.id();
+            results.add(entry);
+        }
+        c.ledger.lastMutationId = last;
+        peers.send(c.id, ServerFrames.pushResult(String.join(",", results)));
+    }
+
+    /**
+     * Runs one mutation in its own transaction and returns its pushResult entry: "ok", or an
+     * application error (writes rolled back, id consumed). Returns null for a fault outside the
+     * mutator's code, which consumes nothing.
+     */
+    private String runMutation(Conn c, ClientFrame.Mutation m) {
+        ShoalError[] appError = new ShoalError[1];
+        try {
+            sql.transaction(() -> {
+                try {
+                    apply(c, m);
+                } catch (ShoalError e) {
+                    appError[0] = e;
+                    throw e;
+                }
+                recordApplied(c, m.id());
+            });
+            return ServerFrames.pushResultEntry(m.id(), "ok", null, null, 0);
+        } catch (RuntimeException e) {
+            if (appError[0] == null) {
+                return null;
+            }
+        }
+        try {
+            sql.transaction(() -> recordApplied(c, m.id()));
+        } catch (RuntimeException e) {
+            return null;
+        }
+        return ServerFrames.pushResultEntry(m.id(), "error", appError[0].code, appError[0].getMessage(), 0, appError[0].shard);
+    }
+
+    private void apply(Conn c, ClientFrame.Mutation m) {
+        Mutator mutator = app.mutator(m.name());
+        if (mutator == null) {
+            throw ShoalError.of(ErrorCode.UNKNOWN_MUTATOR, "no mutator named " + m.name());
+        }
+        checks.args(mutator.args(), m.args());
+        ShardRouting.checkMutation(shardName, mutator, m.args());
+        Db db = new Db(sql, app::table, c.auth.userId(), prepared).placement(new ShardWrites(sql, shardName, c.auth.userId()));
+        MutatorContext ctx = new MutatorContext(db, c.auth, shardName, (double) System.currentTimeMillis());
+        try {
+            mutator.server().run(ctx, m.args());
+        } catch (ShoalError e) {
+            throw e;
+        } catch (SqlException e) {
+            // A statement SQLite refused for a reason other than a constraint: a storage fault.
+            throw e;
+        } catch (Throwable e) {
+            // Anything else escaping the app's code (an exception, a failed assert) is a bug in the
+            // app: reported, rolled back, and its id consumed, so the client does not retry it forever.
+            throw ShoalError.of(ErrorCode.MUTATOR_FAILED, "mutator " + m.name() + " threw " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+        }
+    }
+
+    private void recordApplied(Conn c, long id) {
+        sql.exec("INSERT INTO __shoal_clients (identity, client, last_mutation_id) VALUES (?, ?, ?)"
+                + " ON CONFLICT (identity, client) DO UPDATE SET last_mutation_id = excluded.last_mutation_id",
+                c.auth.userId(), c.client, id);
+    }
+}

@@ -1,0 +1,150 @@
+package dev.shoal.engine.sync;
+
+import dev.shoal.engine.App;
+import dev.shoal.engine.Limits;
+import dev.shoal.engine.ShoalError;
+import dev.shoal.engine.shape.Shape;
+import dev.shoal.engine.shard.ShardRouting;
+import dev.shoal.engine.shape.Subscription;
+import dev.shoal.engine.shape.View;
+import dev.shoal.engine.sql.Sql;
+import dev.shoal.engine.where.Where;
+import dev.shoal.engine.where.WhereCompiler;
+import dev.shoal.protocol.ClientFrame;
+import dev.shoal.protocol.ErrorCode;
+import dev.shoal.protocol.Json;
+import dev.shoal.protocol.ServerFrames;
+import java.util.List;
+
+/**
+ * Subscriptions: validated and compiled once per (shape, args) into a shared {@link View},
+ * persisted in {@code __shoal_subs} so that they survive eviction, answered with a reset or a
+ * catch-up, then kept up to date by {@link Pokes}.
+ */
+final class Subscriptions {
+    private final App app;
+    private final Sql sql;
+    private final Json.Parser json;
+    private final Peers peers;
+    private final Limits limits;
+    private final String epoch;
+    private final WhereCompiler compiler;
+    private final ViewIndex views;
+    private final java.util.function.LongSupplier floor;
+    /** Statement texts shared by views (see View). */
+    private final java.util.Map<String, String> texts = new java.util.HashMap<>();
+
+    /** This shard's name: a shape whose args name another shard is refused with WRONG_SHARD. */
+    private final String shardName;
+
+    Subscriptions(App app, Sql sql, Json.Parser json, Peers peers, Limits limits, String epoch, ViewIndex views, java.util.function.LongSupplier floor,
+            String shardName) {
+        this.shardName = shardName;
+        this.app = app;
+        this.sql = sql;
+        this.json = json;
+        this.peers = peers;
+        this.limits = limits;
+        this.epoch = epoch;
+        this.compiler = new WhereCompiler(app::table);
+        this.views = views;
+        this.floor = floor;
+    }
+
+    void subscribe(Conn c, ClientFrame.Subscribe s, Pokes pokes) {
+        View view;
+        try {
+            view = resolve(s.shape(), s.args());
+            if (!c.subs.containsKey(s.id()) && c.subs.size() >= limits.subscriptionsPerSocketMax()) {
+                throw ShoalError.of(ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+                        "a socket may hold at most " + limits.subscriptionsPerSocketMax() + " subscriptions: unsubscribe one first");
+            }
+        } catch (ShoalError e) {
+            peers.send(c.id, ServerFrames.error(ErrorCode.valueOf(e.code), e.getMessage(), s.id(), e.shard));
+            return;
+        }
+        Subscription old = c.subs.get(s.id());
+        if (old != null) {
+            detach(old);
+        }
+        Subscription sub = attach(c, s.id(), view);
+        sql.exec("INSERT OR REPLACE INTO __shoal_subs (conn, sub, shape, args) VALUES (?, ?, ?, ?)",
+                c.id, s.id(), s.shape(), s.args().text());
+        long at = pokes.pokedSeq();
+        boolean catchUp = s.since() != null && s.since().epoch().equals(epoch) && s.since().seq() <= at
+                && s.since().seq() >= floor.getAsLong();
+        List<String> parts = catchUp
+                ? sub.view().diffFor(sql, json, c.userId(), s.since().seq(), at, limits.pokePartBytesMax())
+                : sub.view().hydrate(sql, c.userId(), limits.pokePartBytesMax());
+        pokes.answer(c, sub.id(), parts, !catchUp);
+    }
+
+    void unsubscribe(Conn c, String id) {
+        Subscription old = c.subs.remove(id);
+        if (old != null) {
+            detach(old);
+            sql.exec("DELETE FROM __shoal_subs WHERE conn = ? AND sub = ?", c.id, id);
+        }
+    }
+
+    /** Forgets every subscription of a closed socket. */
+    void closed(Conn c) {
+        for (Subscription s : c.subs.values()) {
+            detach(s);
+        }
+        sql.exec("DELETE FROM __shoal_subs WHERE conn = ?", c.id);
+    }
+
+    /** A subscription read back from SQLite after eviction (validated when it was made; checked again). */
+    void restore(Conn c, String id, String shape, String argsText) {
+        try {
+            attach(c, id, resolve(shape, json.parse(argsText)));
+        } catch (ShoalError e) {
+            // The app changed under a hibernating subscription: tell the client, keep the rest.
+            peers.send(c.id, ServerFrames.error(ErrorCode.valueOf(e.code), e.getMessage(), id));
+        }
+    }
+
+    /** Validates and compiles a subscription: name, then args, then the predicate (PROTOCOL.md order). */
+    private View resolve(String shapeName, Json args) {
+        Shape shape = app.shape(shapeName);
+        if (shape == null) {
+            throw ShoalError.of(ErrorCode.UNKNOWN_SHAPE, "no shape named " + shapeName);
+        }
+        checkArgs(shape.args(), args);
+        ShardRouting.checkShape(app, shardName, shape, args);
+        View known = views.get(shape.name() + "\u0000" + args.text());
+        if (known != null) {
+            return known;
+        }
+        Where where = shape.predicate().where(args);
+        if (where == null || Where.everythingByAccident(where)) {
+            throw new IllegalStateException("shape " + shapeName + " returned " + (where == null ? "no predicate" : "a predicate that matches every row")
+                    + ": return Where.all() if every row is meant");
+        }
+        return View.of(compiler, shape, app.table(shape.table()), where, args.text(), texts);
+    }
+
+    /** Args checks shared by shapes and mutators: the size first, then the declared validators. */
+    void checkArgs(dev.shoal.engine.schema.Validator validator, Json args) {
+        if (args != null && Shard.utf8Over(args.text(), limits.argsBytesMax())) {
+            throw ShoalError.badArgs("args: at most " + limits.argsBytesMax() + " bytes of JSON");
+        }
+        validator.check(args, "args");
+    }
+
+    private Subscription attach(Conn c, String id, View view) {
+        View shared = views.intern(view);
+        Subscription sub = new Subscription(c, id, shared);
+        shared.add(sub);
+        c.subs.put(id, sub);
+        return sub;
+    }
+
+    private void detach(Subscription sub) {
+        sub.view().remove(sub);
+        if (sub.view().isEmpty()) {
+            views.remove(sub.view());
+        }
+    }
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// Where a fan-out commit's time goes inside workerd: a V8 CPU profile of the shard Durable Object
+// over sequential writes with N distinct-identity subscribers (as fanout.js), taken through
+// workerd's inspector, summed by self time per function and per bucket (SQLite statements, WebSocket
+// sends, engine code, the shim, GC).
+//
+//   mvn -B -q -o package -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40] [--identities=N] [--setup] [--batch=50]
+//
+// A tool for finding the hot spots, not a benchmark: the profiler itself slows the object down.
+import { mkdtempSync, rmSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Miniflare } from "miniflare";
+import WebSocket from "ws";
+import { BenchSocket, members, sendMessage, root, NO_RATE_LIMIT } from "./common.js";
+import { signHs256 } from "../../worker-shim/auth.js";
+
+const arg = (name, d) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? d);
+const N = arg("n", 1000);
+const WRITES = arg("writes", 40);
+const IDS = arg("identities", N);
+const OTHER = arg("other", 0); // subscriptions to other channels, by one extra socket each 100
+// --setup: profile opening and subscribing the N sockets instead of the writes.
+const SETUP = process.argv.includes("--setup");
+const BATCH = arg("batch", 1); // mutations per push
+const SECRET = "shoal-profile-secret-0123456789abcdef0123456789";
+const PORT = 9300 + Math.floor(Math.random() * 500);
+
+async function main() {
+  const dir = mkdtempSync(path.join(tmpdir(), "shoal-profile-"));
+  const mf = new Miniflare({
+    modules: true,
+    modulesRoot: root,
+    scriptPath: path.join(root, "worker-shim/index.js"),
+    modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
+    compatibilityDate: "2025-04-01",
+    durableObjects: { SHARD: { className: "ShardDO", useSQLite: true } },
+    durableObjectsPersist: dir,
+    bindings: { SHOAL_JWT_SECRET: SECRET, ...NO_RATE_LIMIT },
+    host: "127.0.0.1",
+    port: 0,
+    inspectorPort: PORT,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const worker = { url, wsUrl: url.replace(/^http/, "ws"), mf, policies: true, token: (sub) => signHs256({ sub, exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET) };
+  const shard = "profile";
+  const ids = Array.from({ length: IDS }, (_, i) => `user${i}`);
+  await members(worker, shard, "c", "writer", ids);
+  for (let k = 0; k < Math.ceil(OTHER / 100); k++) {
+    await members(worker, shard, `o${k}`, "writer", []);
+  }
+  const inspector = new WebSocket(`ws://127.0.0.1:${PORT}/core:user:`);
+  await new Promise((r) => inspector.once("open", r));
+  let msgId = 0;
+  const waiting = new Map();
+  inspector.on("message", (d) => {
+    const m = JSON.parse(d.toString());
+    if (m.id && waiting.has(m.id)) waiting.get(m.id)(m.result);
+  });
+  const cdp = (method, params = {}) => new Promise((r) => {
+    const id = ++msgId;
+    waiting.set(id, r);
+    inspector.send(JSON.stringify({ id, method, params }));
+  });
+  await cdp("Profiler.enable");
+  await cdp("Profiler.setSamplingInterval", { interval: 100 });
+
+  if (SETUP) await cdp("Profiler.start");
+  const subs = [];
+  for (let i = 0; i < N; i += 50) {
+    subs.push(...(await Promise.all(Array.from({ length: Math.min(50, N - i) }, async (_, j) => {
+      const s = await BenchSocket.open(worker, { sub: ids[(i + j) % IDS], client: `c${i + j}`, shard });
+      await s.subscribe("s", "c");
+      return s;
+    }))));
+  }
+  const writer = await BenchSocket.open(worker, { sub: "writer", client: "w", shard });
+  for (let k = 0; k < OTHER; k++) {
+    if (k % 100 === 0) writer.others = await BenchSocket.open(worker, { sub: "writer", client: `o${k}`, shard });
+    await writer.others.subscribe(`o${k}`, `o${Math.floor(k / 100)}`);
+  }
+
+  let pending = null;
+  for (const s of subs) s.onRows = () => pending && ++pending.got === N && pending.done();
+  const write = (k) => new Promise((resolve) => {
+    pending = { got: 0, done: resolve };
+    writer.send({ type: "push", mutations: Array.from({ length: BATCH }, (_, j) => sendMessage((k - 1) * BATCH + j + 1, `m-${k}-${j}`, "c")) });
+  });
+  if (!SETUP) {
+    for (let k = 1; k <= 10; k++) await write(k);
+    await cdp("Profiler.start");
+    for (let k = 11; k <= 10 + WRITES; k++) await write(k);
+  }
+  const { profile } = await cdp("Profiler.stop");
+  inspector.close();
+
+  // Self time per node, summed per function (url:line:column) and per bucket.
+  const dt = new Map();
+  for (let i = 0; i < profile.samples.length; i++) dt.set(profile.samples[i], (dt.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  const byFn = new Map();
+  const buckets = new Map();
+  const engineSrc = readFileSync(path.join(root, "worker-shim/build/engine.js"), "utf8").split("\n");
+  const snippet = (cf) => {
+    const line = engineSrc[cf.lineNumber] ?? "";
+    return line.slice(cf.columnNumber, cf.columnNumber + Number(process.env.SNIP ?? 90));
+  };
+  for (const node of profile.nodes) {
+    const us = dt.get(node.id) ?? 0;
+    if (!us) continue;
+    const cf = node.callFrame;
+    const file = cf.url.split("/").pop() || "(native)";
+    const key = `${cf.functionName || "(anonymous)"} ${file}:${cf.lineNumber + 1}:${cf.columnNumber + 1}`;
+    const e = byFn.get(key) ?? { us: 0, text: file === "engine.js" ? snippet(cf) : "" };
+    e.us += us;
+    byFn.set(key, e);
+    const bucket = file === "engine.js" ? "engine (TeaVM JS, self time)" : file === "index.js" ? "shim (worker-shim/index.js, self time)"
+      : cf.functionName === "(garbage collector)" ? "GC" : cf.functionName === "(idle)" || cf.functionName === "(program)" ? cf.functionName
+      : cf.functionName === "exec" || cf.functionName === "raw" || cf.functionName === "toArray" ? "SQLite (sql.exec/raw/toArray)"
+      : cf.functionName === "send" ? "WebSocket send" : `native ${cf.functionName || "(anonymous)"}`;
+    buckets.set(bucket, (buckets.get(bucket) ?? 0) + us);
+  }
+  const busy = [...buckets.entries()].filter(([b]) => b !== "(idle)").reduce((a, [, v]) => a + v, 0);
+  const per = SETUP ? N : WRITES;
+  console.log(SETUP ? `profile of opening and subscribing ${N} sockets of ${IDS} identities: per socket` : `profile of ${WRITES} writes, ${N} subscribers of ${IDS} identities${OTHER ? `, ${OTHER} other subscriptions` : ""}: ${(busy / 1000 / per).toFixed(2)} ms sampled busy time per ${SETUP ? "socket" : "write"}`);
+  for (const [b, us] of [...buckets.entries()].sort((a, b) => b[1] - a[1])) {
+    console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${b}`);
+  }
+  // SQLite time by the engine method that ran the statement (the nearest caller outside the Sql layer).
+  const parent = new Map();
+  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node);
+  const byCaller = new Map();
+  for (const node of profile.nodes) {
+    const us = dt.get(node.id) ?? 0;
+    if (!us || node.callFrame.functionName !== "exec") continue;
+    let p = parent.get(node.id);
+    while (p && !(/^dse/.test(p.callFrame.functionName) && !/Sql|Prepared|Slot|Rows|queryLong|queryString|exec\b/.test(p.callFrame.functionName))) p = parent.get(p.id);
+    const k = p ? p.callFrame.functionName : "(outside the engine)";
+    byCaller.set(k, (byCaller.get(k) ?? 0) + us);
+  }
+  console.log("SQLite (sql.exec) by calling engine method (readable with a non-minified engine.js):");
+  for (const [k, us] of [...byCaller.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}`);
+  // Engine self time by TeaVM's name prefix (dses_ = dev.shoal.engine.sync, ju_ = java.util, ...).
+  const byPackage = new Map();
+  for (const node of profile.nodes) {
+    const us = dt.get(node.id) ?? 0;
+    if (!us || !node.callFrame.url.endsWith("engine.js")) continue;
+    const m = /^(\$rt|[a-z]+)_/.exec(node.callFrame.functionName);
+    const k = m ? m[1] : "(other)";
+    byPackage.set(k, (byPackage.get(k) ?? 0) + us);
+  }
+  console.log("engine self time by package prefix (readable with a non-minified engine.js):");
+  for (const [k, us] of [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 14)) console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}`);
+  console.log("top functions by self time:");
+  for (const [k, e] of [...byFn.entries()].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) {
+    console.log(`  ${(e.us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}  ${e.text}`);
+  }
+  for (const s of subs) s.ws.terminate();
+  writer.ws.terminate();
+  await mf.dispose();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
