@@ -130,7 +130,9 @@ public final class JacksonJson implements Json {
         return switch (kind) {
             case NULL -> "null";
             case BOOLEAN -> value.toString();
-            case NUMBER -> JsonText.number(asNumber());
+            // A number written with a fraction or exponent (a Double) stays one when written back.
+            case NUMBER -> value instanceof Double d && d == Math.rint(d) && !Double.isInfinite(d) && !JsonText.number(d).contains(".")
+                    && !JsonText.number(d).contains("e") && !JsonText.number(d).contains("E") ? JsonText.number(d) + ".0" : JsonText.number(asNumber());
             case STRING -> JsonText.quote((String) value);
             case ARRAY -> {
                 List<String> parts = new ArrayList<>();
