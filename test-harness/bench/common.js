@@ -8,8 +8,24 @@ import path from "node:path";
 import { createServer } from "node:net";
 import WebSocket from "ws";
 import { Miniflare } from "miniflare";
-import { startWorker, DEV_SECRET } from "../lib/worker.js";
-import { signHs256 } from "../../worker-shim/auth.js";
+import { startWorker, bundle, DEV_SECRET } from "../lib/worker.js";
+import { signHs256 } from "@shoal/worker/auth";
+
+/**
+ * The benchmarks' app (test-harness/bench/app: every channel on one shard, membership read
+ * policies), built on first use. The example chat shards each channel onto its own object, so a
+ * benchmark of many channels' views on one shard needs this one.
+ */
+export const BENCH_WORKER = "test-harness/bench/app/worker/index.js";
+
+export function buildBenchApp() {
+  const engine = path.join(root, "test-harness/bench/app/build/engine.js");
+  try {
+    readFileSync(engine);
+  } catch {
+    execSync("mvn -B -q -f test-harness/bench/app/pom.xml package -DskipTests", { cwd: root, stdio: "inherit" });
+  }
+}
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // Per-socket frame rate limits (SHOAL_RATE_PER_SEC/SHOAL_RATE_BURST, where the shim has them) are
@@ -248,7 +264,7 @@ export function machine(command) {
   let commit = process.env.BENCH_COMMIT ?? "?"; // for a run from an exported tree (git archive) without .git
   if (!process.env.BENCH_COMMIT) try {
     commit = execSync("git rev-parse --short HEAD", { cwd: root, encoding: "utf8" }).trim();
-    if (execSync("git status --porcelain -- java-src worker-shim", { cwd: root, encoding: "utf8" }).trim()) commit += " (with uncommitted changes in java-src/ or worker-shim/)";
+    if (execSync("git status --porcelain -- java-src client/worker test-harness/bench/app", { cwd: root, encoding: "utf8" }).trim()) commit += " (with uncommitted changes in java-src/, client/worker/ or the bench app)";
   } catch {}
   const cpu = cpus()[0]?.model ?? "?";
   return [
@@ -287,6 +303,8 @@ function workerdChildren() {
  * reads.
  */
 export async function startSystem({ inspect = false, ...options }) {
+  options = { scriptPath: BENCH_WORKER, ...options };
+  if (options.scriptPath === BENCH_WORKER) buildBenchApp();
   const before = workerdChildren();
   const worker = inspect ? await startInspectable(options) : await startWorker(options);
   const fresh = [...workerdChildren()].filter((p) => !before.has(p));
@@ -327,12 +345,13 @@ function freePort() {
 }
 
 /** As test-harness/lib/worker.js startWorker, with workerd's inspector on a free port. */
-async function startInspectable({ persistDir, bindings = {}, scriptPath = "worker-shim/index.js", className = "ShardDO" } = {}) {
+async function startInspectable({ persistDir, bindings = {}, scriptPath = BENCH_WORKER, className = "ShardDO" } = {}) {
   const inspectorPort = await freePort();
+  const script = await bundle(scriptPath);
   const mf = new Miniflare({
     modules: true,
-    modulesRoot: root,
-    scriptPath: path.join(root, scriptPath),
+    modulesRoot: path.dirname(script),
+    scriptPath: script,
     modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
     compatibilityDate: "2025-04-01",
     durableObjects: { SHARD: { className, useSQLite: true } },

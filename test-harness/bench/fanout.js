@@ -4,7 +4,7 @@
 // Durable Object (baseline-worker.js) measured in the same run, and every target of the issue as a
 // ratio against that baseline.
 //
-//   mvn -B -q -o package -DskipTests   # builds worker-shim/build/engine.js
+//   mvn -B -q install -DskipTests   # the Shoal artifacts; the bench app (test-harness/bench/app) is built on first use
 //   node test-harness/bench/fanout.js [--quick] [--only=latency|unrelated|writes]
 //
 // Scenarios, each on a fresh shard, first on shoal, then on the baseline:

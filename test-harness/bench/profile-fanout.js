@@ -4,7 +4,7 @@
 // workerd's inspector, summed by self time per function and per bucket (SQLite statements, WebSocket
 // sends, engine code, the shim, GC).
 //
-//   mvn -B -q -o package -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40] [--identities=N] [--setup] [--batch=50]
+//   mvn -B -q install -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40] [--identities=N] [--setup] [--batch=50]
 //
 // A tool for finding the hot spots, not a benchmark: the profiler itself slows the object down.
 import { mkdtempSync, rmSync, readFileSync } from "node:fs";
@@ -12,8 +12,20 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
-import { BenchSocket, members, sendMessage, root, NO_RATE_LIMIT } from "./common.js";
-import { signHs256 } from "../../worker-shim/auth.js";
+import { build } from "esbuild";
+import { BenchSocket, members, sendMessage, root, NO_RATE_LIMIT, buildBenchApp } from "./common.js";
+import { signHs256 } from "@shoal/worker/auth";
+
+// The bench app's worker entry bundled with @shoal/worker, the engine left as its own module
+// (build/engine.js), so that the profile tells the engine's time from the shim's.
+const APP = path.join(root, "test-harness/bench/app");
+async function shimBundle() {
+  buildBenchApp();
+  const outfile = path.join(APP, "worker", ".profile-shim.js");
+  await build({ entryPoints: [path.join(APP, "worker/index.js")], bundle: true, format: "esm", platform: "neutral", target: "es2022",
+    external: ["cloudflare:*", "../build/engine.js"], outfile, logLevel: "warning" });
+  return outfile;
+}
 
 const arg = (name, d) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? d);
 const N = arg("n", 1000);
@@ -30,8 +42,8 @@ async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), "shoal-profile-"));
   const mf = new Miniflare({
     modules: true,
-    modulesRoot: root,
-    scriptPath: path.join(root, "worker-shim/index.js"),
+    modulesRoot: APP,
+    scriptPath: await shimBundle(),
     modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
     compatibilityDate: "2025-04-01",
     durableObjects: { SHARD: { className: "ShardDO", useSQLite: true } },
@@ -99,7 +111,7 @@ async function main() {
   for (let i = 0; i < profile.samples.length; i++) dt.set(profile.samples[i], (dt.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
   const byFn = new Map();
   const buckets = new Map();
-  const engineSrc = readFileSync(path.join(root, "worker-shim/build/engine.js"), "utf8").split("\n");
+  const engineSrc = readFileSync(path.join(APP, "build/engine.js"), "utf8").split("\n");
   const snippet = (cf) => {
     const line = engineSrc[cf.lineNumber] ?? "";
     return line.slice(cf.columnNumber, cf.columnNumber + Number(process.env.SNIP ?? 90));
@@ -113,7 +125,7 @@ async function main() {
     const e = byFn.get(key) ?? { us: 0, text: file === "engine.js" ? snippet(cf) : "" };
     e.us += us;
     byFn.set(key, e);
-    const bucket = file === "engine.js" ? "engine (TeaVM JS, self time)" : file === "index.js" ? "shim (worker-shim/index.js, self time)"
+    const bucket = file === "engine.js" ? "engine (TeaVM JS, self time)" : file === ".profile-shim.js" ? "shim (@shoal/worker, self time)"
       : cf.functionName === "(garbage collector)" ? "GC" : cf.functionName === "(idle)" || cf.functionName === "(program)" ? cf.functionName
       : cf.functionName === "exec" || cf.functionName === "raw" || cf.functionName === "toArray" ? "SQLite (sql.exec/raw/toArray)"
       : cf.functionName === "send" ? "WebSocket send" : `native ${cf.functionName || "(anonymous)"}`;

@@ -3,7 +3,7 @@
 // hand-written JS baseline Durable Object (baseline-worker.js), both in workerd
 // through Miniflare, driven over real WebSockets (`ws`).
 //
-//   cd /work/main && mvn -B -q -o package -DskipTests   # builds worker-shim/build/engine.js
+//   cd /work/main && mvn -B -q install -DskipTests   # the Shoal artifacts; the bench app (test-harness/bench/app) is built on first use
 //   node test-harness/bench/write-to-poke.js [--quick]
 //
 // Prints figures and shoal/baseline ratios. A script, not a test: nothing here
