@@ -1,7 +1,7 @@
 // Shared by the benchmark scripts in this directory: a lean protocol socket,
 // membership setup for the example app, percentiles and the machine line.
-import { readFileSync, readdirSync } from "node:fs";
-import { cpus, totalmem, availableParallelism, loadavg } from "node:os";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpus, totalmem, availableParallelism, loadavg, tmpdir } from "node:os";
 import { execSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -38,7 +38,8 @@ export const TEXT = "a message of ordinary length from the benchmark writer";
 
 export class BenchSocket {
   static async open(worker, { sub, client, shard }) {
-    const params = new URLSearchParams({ client, v: "1", shard });
+    // The bench app keeps its (unsharded) tables on __root__; each scenario gets a fresh system instead.
+    const params = new URLSearchParams({ client, v: "1", shard: worker.rootOnly ? "__root__" : shard });
     const ws = new WebSocket(`${worker.wsUrl}/sync?${params}`, { headers: { authorization: `Bearer ${await worker.token(sub)}` }, perMessageDeflate: false });
     const s = new BenchSocket(ws);
     const connected = s.next("connected"); // may arrive in the same tick as "open"
@@ -273,7 +274,7 @@ export function machine(command) {
     `node ${process.version}, miniflare ${version("miniflare")}, workerd ${version("workerd")}, ws ${version("ws")}`,
     `commit: ${commit}`,
     `load average (1, 5, 15 min) at the end: ${loadavg().map((x) => x.toFixed(2)).join(", ")} (other processes on the machine share its cpus)`,
-    `reproduce (from the repository root): mvn -B -q -o package -DskipTests && node ${command}`,
+    `reproduce (from the repository root): mvn -B -q install -DskipTests && node ${command}`,
   ].join("\n");
 }
 
@@ -304,11 +305,31 @@ function workerdChildren() {
  */
 export async function startSystem({ inspect = false, ...options }) {
   options = { scriptPath: BENCH_WORKER, ...options };
-  if (options.scriptPath === BENCH_WORKER) buildBenchApp();
+  const rootOnly = options.scriptPath === BENCH_WORKER;
+  if (rootOnly) buildBenchApp();
   const before = workerdChildren();
   const worker = inspect ? await startInspectable(options) : await startWorker(options);
   const fresh = [...workerdChildren()].filter((p) => !before.has(p));
-  return { ...worker, pid: fresh.length === 1 ? fresh[0] : null };
+  return { ...worker, rootOnly, pid: fresh.length === 1 ? fresh[0] : null };
+}
+
+/**
+ * Runs `scenario(systems)` on a fresh shoal (the bench app) and a fresh baseline, then stops both:
+ * every scenario starts from an empty Durable Object, as the fresh shard of each used to give.
+ */
+export async function withSystems({ inspect = false, policies = true } = {}, scenario) {
+  const dir = mkdtempSync(path.join(tmpdir(), "shoal-bench-"));
+  const systems = {
+    shoal: { ...(await startSystem({ persistDir: path.join(dir, "shoal"), bindings: NO_RATE_LIMIT, inspect })), policies },
+    baseline: await startSystem({ persistDir: path.join(dir, "baseline"), scriptPath: "test-harness/bench/baseline-worker.js", className: "BaselineDO", inspect }),
+  };
+  try {
+    return await scenario(systems);
+  } finally {
+    await systems.shoal.stop();
+    await systems.baseline.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -21,7 +21,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { BenchSocket, members, sendMessage, pct, machine, startSystem, cpuMs, heapUsed, rssBytes, sustainedWrites, NO_RATE_LIMIT } from "./common.js";
+import { withSystems, BenchSocket, members, sendMessage, pct, machine, startSystem, cpuMs, heapUsed, rssBytes, sustainedWrites, NO_RATE_LIMIT } from "./common.js";
 
 const QUICK = process.argv.includes("--quick");
 // --only=latency|unrelated|writes: run one scenario (for investigating one figure).
@@ -47,7 +47,7 @@ const log = (m) => process.stderr.write(m + "\n");
 async function stats(worker, shard) {
   if (!worker.policies) return null; // the baseline has no engine counters
   const ns = await worker.mf.getDurableObjectNamespace("SHARD");
-  return await (await ns.get(ns.idFromName(shard)).fetch("http://do/__shoal/stats")).json();
+  return await (await ns.get(ns.idFromName(worker.rootOnly ? "__root__" : shard)).fetch("http://do/__shoal/stats")).json();
 }
 
 function withTimeout(promise, what) {
@@ -216,17 +216,13 @@ async function unrelated(worker) {
 }
 
 async function main() {
-  const dir = mkdtempSync(path.join(tmpdir(), "shoal-fanout-"));
-  const systems = {
-    shoal: { ...(await startSystem({ persistDir: path.join(dir, "shoal"), bindings: NO_RATE_LIMIT, inspect: true })), policies: true },
-    baseline: await startSystem({ persistDir: path.join(dir, "baseline"), scriptPath: "test-harness/bench/baseline-worker.js", className: "BaselineDO", inspect: true }),
-  };
   const started = performance.now();
   const rows = [];
   let far = null;
   const tput = [];
-  try {
-    for (const { n, identities } of runs("latency") ? SIZES : []) {
+  // Each scenario on a fresh pair of systems (an empty Durable Object each), both run back to back.
+  for (const { n, identities } of runs("latency") ? SIZES : []) {
+    await withSystems({ inspect: true }, async (systems) => {
       const r = {};
       for (const [name, w] of Object.entries(systems)) {
         log(`latency N=${n}: ${name} (${n} sockets of ${identities} identities, ${WARMUP} warm-up + ${WRITES} sequential writes)`);
@@ -234,24 +230,26 @@ async function main() {
         log(`  setup: membership ${(r[name].membershipMs / 1000).toFixed(1)} s, sockets + subscriptions ${(r[name].subscribeMs / 1000).toFixed(1)} s`);
       }
       rows.push({ n, identities, ...r });
-    }
-    far = runs("unrelated") ? {} : null;
-    for (const [name, w] of far ? Object.entries(systems) : []) {
-      log(`unrelated views: ${name} (${UNRELATED} subscriptions to other channels)`);
-      far[name] = await unrelated(w);
-    }
-    for (const mode of runs("writes") ? MODES : []) {
+    });
+  }
+  if (runs("unrelated")) {
+    far = {};
+    await withSystems({ inspect: true }, async (systems) => {
+      for (const [name, w] of Object.entries(systems)) {
+        log(`unrelated views: ${name} (${UNRELATED} subscriptions to other channels)`);
+        far[name] = await unrelated(w);
+      }
+    });
+  }
+  for (const mode of runs("writes") ? MODES : []) {
+    await withSystems({ inspect: true }, async (systems) => {
       const r = {};
       for (const [name, w] of Object.entries(systems)) {
         log(`sustained writes, ${mode.label}: ${name} (${TPUT_MS} ms)`);
         r[name] = await sustainedWrites(w, { ...mode, durationMs: TPUT_MS });
       }
       tput.push({ mode, ...r });
-    }
-  } finally {
-    await systems.shoal.stop();
-    await systems.baseline.stop();
-    rmSync(dir, { recursive: true, force: true });
+    });
   }
   report(rows, far, tput, performance.now() - started);
 }
