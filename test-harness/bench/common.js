@@ -31,7 +31,14 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 // Per-socket frame rate limits (SHOAL_RATE_PER_SEC/SHOAL_RATE_BURST, where the shim has them) are
 // raised for the benchmarks: the throughput writers exceed them on purpose. A shim without them
 // ignores the bindings.
-export const NO_RATE_LIMIT = { SHOAL_RATE_PER_SEC: "1000000000", SHOAL_RATE_BURST: "1000000000" };
+export const NO_RATE_LIMIT = {
+  SHOAL_RATE_PER_SEC: "1000000000",
+  SHOAL_RATE_BURST: "1000000000",
+  SHOAL_MUTATION_RATE_PER_SEC: "1000000000",
+  SHOAL_MUTATION_BURST: "1000000000",
+  // The scenarios open 1,000 sockets and 10,000 views of one identity on purpose.
+  SHOAL_LIMITS: JSON.stringify({ socketsPerIdentityMax: 100000, viewsPerIdentityMax: 100000 }),
+};
 export const TEXT = "a message of ordinary length from the benchmark writer";
 
 // ---- a lean protocol socket: timestamps on arrival, no frame log --------------

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { startWorker } from "../lib/worker.js";
 
-const NO_RATE_LIMIT = { SHOAL_RATE_PER_SEC: "1000000000", SHOAL_RATE_BURST: "1000000000" };
+const NO_RATE_LIMIT = { SHOAL_RATE_PER_SEC: "1000000000", SHOAL_RATE_BURST: "1000000000", SHOAL_MUTATION_RATE_PER_SEC: "1000000000", SHOAL_MUTATION_BURST: "1000000000" };
 
 /** workerd's resident set in MB: the processes named workerd descended from this one (not other runs'). */
 export function workerdRssMb() {

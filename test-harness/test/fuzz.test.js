@@ -10,7 +10,7 @@ import { fuzz } from "../fuzz/wire.js";
 let worker;
 before(async () => {
   // The per-socket rate limit is tested in limits.test.js; here it would only cut the run short.
-  worker = await startWorker({ bindings: { SHOAL_RATE_PER_SEC: "1000000", SHOAL_RATE_BURST: "1000000" } });
+  worker = await startWorker({ bindings: { SHOAL_RATE_PER_SEC: "1000000", SHOAL_RATE_BURST: "1000000", SHOAL_MUTATION_RATE_PER_SEC: "1000000", SHOAL_MUTATION_BURST: "1000000" } });
 });
 after(() => worker?.stop());
 

@@ -225,6 +225,30 @@ test("the rate limit is configurable, per socket, and refills over time", async 
   }
 });
 
+test("mutations are charged one by one: a socket over its mutation rate is RATE_LIMITED on its next frame", async () => {
+  const slow = await startWorker({ bindings: { SHOAL_MUTATION_RATE_PER_SEC: "2", SHOAL_MUTATION_BURST: "20" } });
+  try {
+    const a = await connect(slow, { sub: "a", client: "a1", shard: "ch-rate" });
+    const b = await connect(slow, { sub: "b", client: "b1", shard: "ch-rate" });
+    await a.type("connected");
+    await b.type("connected");
+    const messages = (from, n) => Array.from({ length: n }, (_, i) => ({ id: from + i, name: "sendMessage", args: { id: `m${from + i}`, channelId: "ch-rate", text: "x" } }));
+    a.send({ type: "push", mutations: [{ id: 1, name: "createChannel", args: { id: "ch-rate", name: "r" } }, ...messages(2, 29)] });
+    const ran = await a.type("pushResult");
+    assert.equal(ran.results.filter((r) => r.status === "ok").length, 30, "one frame of 30 mutations runs: the charge comes after");
+    // 30 charged against a burst of 20: the balance is below zero, so the next frame is refused,
+    // however small (only 2 mutations a second come back).
+    a.send({ type: "unsubscribe", id: "nothing" });
+    assert.equal((await a.type("error")).code, "RATE_LIMITED");
+    assert.equal(await closedWith(a), 4029);
+    // b's balance is its own.
+    b.send({ type: "subscribe", id: "s", shape: "channel", args: { id: "ch-rate" } });
+    assert.notEqual((await b.next((f) => f.type === "poke" || f.type === "pokeStart" || f.type === "error")).code, "RATE_LIMITED");
+  } finally {
+    await slow.stop();
+  }
+});
+
 test("an unsupported v is accepted as a socket, answered PROTOCOL_VERSION and closed 4002", async () => {
   const s = await connect(worker, { sub: "old", client: "old1", v: "2" });
   const e = await s.type("error");
@@ -252,6 +276,7 @@ test("a malformed limit setting is a 500 that names it", async () => {
   const settings = [
     [{ SHOAL_RATE_PER_SEC: "fast" }, /SHOAL_RATE_PER_SEC/],
     [{ SHOAL_RATE_BURST: "-1" }, /SHOAL_RATE_BURST/],
+    [{ SHOAL_MUTATION_BURST: "lots" }, /SHOAL_MUTATION_BURST/],
     // One frame limit for the shim and the engine: it has one name.
     [{ SHOAL_LIMITS: '{"frameBytesMax": 5}' }, /SHOAL_FRAME_BYTES_MAX/],
   ];

@@ -7,7 +7,7 @@ import { soak } from "../bench/soak.js";
 
 let worker;
 before(async () => {
-  worker = await startWorker({ bindings: { SHOAL_RATE_PER_SEC: "1000000", SHOAL_RATE_BURST: "1000000" } });
+  worker = await startWorker({ bindings: { SHOAL_RATE_PER_SEC: "1000000", SHOAL_RATE_BURST: "1000000", SHOAL_MUTATION_RATE_PER_SEC: "1000000", SHOAL_MUTATION_BURST: "1000000" } });
 });
 after(() => worker?.stop());
 

@@ -52,6 +52,11 @@ const AUTH_SUBPROTOCOL_PREFIX = "shoal-auth.";
 const LIMIT_VARS = {
   ratePerSec: ["SHOAL_RATE_PER_SEC", 200],
   rateBurst: ["SHOAL_RATE_BURST", 400],
+  // Mutations are charged one by one, after the frame that carried them ran: a socket whose
+  // mutation bucket is below zero gets RATE_LIMITED on its next frame. The burst covers a client's
+  // whole outbox (outboxMax, 1,000), so a long offline stretch replays in one go.
+  mutationRatePerSec: ["SHOAL_MUTATION_RATE_PER_SEC", 200],
+  mutationBurst: ["SHOAL_MUTATION_BURST", 1000],
   frameBytesMax: ["SHOAL_FRAME_BYTES_MAX", 1 << 20],
 };
 
@@ -310,12 +315,22 @@ class Bucket {
     this.atMs = nowMs;
   }
 
-  take(nowMs) {
+  refill(nowMs) {
     this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.atMs) * this.ratePerSec) / 1000);
     this.atMs = nowMs;
-    if (this.tokens < 1) return false;
+    return this.tokens;
+  }
+
+  take(nowMs) {
+    if (this.refill(nowMs) < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /** Takes `n` tokens whatever is left: the balance may go below zero, refusing what comes next. */
+  charge(n, nowMs) {
+    this.refill(nowMs);
+    this.tokens -= n;
   }
 }
 
@@ -539,7 +554,7 @@ class ShardDO extends DurableObject {
     if (ws.readyState !== WebSocket.OPEN) return;
     const { conn, shard } = ws.deserializeAttachment();
     if (!this.admit(conn)) {
-      fatal(ws, "RATE_LIMITED", 4029, `at most ${this.limits.ratePerSec} frames per second (bursts of ${this.limits.rateBurst}): reconnect and slow down`);
+      fatal(ws, "RATE_LIMITED", 4029, `at most ${this.limits.ratePerSec} frames (bursts of ${this.limits.rateBurst}) and ${this.limits.mutationRatePerSec} mutations (bursts of ${this.limits.mutationBurst}) per second: reconnect and slow down`);
       return;
     }
     // Checked here so that a huge string never crosses into Java; the engine checks again.
@@ -552,19 +567,27 @@ class ShardDO extends DurableObject {
       ws.send(errorFrame("BAD_FRAME", "binary frames are not part of the protocol: send JSON text"));
       return;
     }
-    await this.ctx.blockConcurrencyWhile(async () => this.engineFor(shard).message(conn, message));
+    let mutations = 0;
+    await this.ctx.blockConcurrencyWhile(async () => {
+      mutations = this.engineFor(shard).message(conn, message);
+    });
+    if (mutations > 0) this.buckets.get(conn)?.mutations.charge(mutations, Date.now());
     await this.scheduleCompaction();
     await this.global.kick(); // writes of global tables this frame committed go to D1 now
   }
 
+  /** A frame is admitted while the socket has a frame token and its mutation balance is not below zero. */
   admit(conn) {
     const now = Date.now();
-    let bucket = this.buckets.get(conn);
-    if (!bucket) {
-      bucket = new Bucket(this.limits.ratePerSec, this.limits.rateBurst, now);
-      this.buckets.set(conn, bucket);
+    let b = this.buckets.get(conn);
+    if (!b) {
+      b = {
+        frames: new Bucket(this.limits.ratePerSec, this.limits.rateBurst, now),
+        mutations: new Bucket(this.limits.mutationRatePerSec, this.limits.mutationBurst, now),
+      };
+      this.buckets.set(conn, b);
     }
-    return bucket.take(now);
+    return b.mutations.refill(now) >= 0 && b.frames.take(now);
   }
 
   async webSocketClose(ws, code) {

@@ -92,8 +92,9 @@ public final class ShardObject {
     }
 
     @JSExport
-    public void message(String conn, String text) {
-        shard.message(conn, text);
+    /** Returns how many mutations the frame carried, for the host's per-socket mutation rate. */
+    public int message(String conn, String text) {
+        return shard.message(conn, text);
     }
 
     @JSExport

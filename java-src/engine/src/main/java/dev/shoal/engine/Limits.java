@@ -15,14 +15,21 @@ public record Limits(
         long logRowsMax,
         double logAgeMsMax,
         long logBytesMax,
-        int compactBatchRows) {
+        int compactBatchRows,
+        int socketsPerIdentityMax,
+        int viewsPerIdentityMax,
+        int viewsPerShardMax,
+        long catchUpRowsMax) {
 
     /**
      * The protocol's defaults; the log keeps its newest 100,000 rows or 7 days, whichever holds more,
      * but never more than 64 MiB of row documents and pre-images; trimmed 1,000 rows per alarm run.
+     * What one identity can open on a shard: 100 sockets and 1,000 distinct views; the shard holds at
+     * most 20,000 distinct views. A catch-up over more than 20,000 log rows answers a reset instead.
      */
     public static Limits defaults() {
-        return new Limits(1 << 20, 100, 64 << 10, 100, 256 << 10, 64 << 10, 100_000, 7 * 24 * 3600_000.0, 64L << 20, 1_000);
+        return new Limits(1 << 20, 100, 64 << 10, 100, 256 << 10, 64 << 10, 100_000, 7 * 24 * 3600_000.0, 64L << 20, 1_000,
+                100, 1_000, 20_000, 20_000);
     }
 
     public Limits {
@@ -61,7 +68,11 @@ public record Limits(
                 (long) take(v, "logRowsMax", d.logRowsMax()),
                 take(v, "logAgeMsMax", d.logAgeMsMax()),
                 (long) take(v, "logBytesMax", d.logBytesMax()),
-                (int) take(v, "compactBatchRows", d.compactBatchRows()));
+                (int) take(v, "compactBatchRows", d.compactBatchRows()),
+                (int) take(v, "socketsPerIdentityMax", d.socketsPerIdentityMax()),
+                (int) take(v, "viewsPerIdentityMax", d.viewsPerIdentityMax()),
+                (int) take(v, "viewsPerShardMax", d.viewsPerShardMax()),
+                (long) take(v, "catchUpRowsMax", d.catchUpRowsMax()));
         if (!v.isEmpty()) {
             throw new IllegalArgumentException("unknown limits: " + String.join(", ", v.keySet()));
         }
@@ -75,23 +86,41 @@ public record Limits(
 
     public Limits withSubscriptionsPerSocketMax(int n) {
         return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, n, pokePartBytesMax, rowBytesMax,
-                logRowsMax, logAgeMsMax, logBytesMax, compactBatchRows);
+                logRowsMax, logAgeMsMax, logBytesMax, compactBatchRows,
+                socketsPerIdentityMax, viewsPerIdentityMax, viewsPerShardMax, catchUpRowsMax);
     }
 
     public Limits withPokePartBytesMax(int bytes, int rowBytes) {
         return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, subscriptionsPerSocketMax, bytes, rowBytes,
-                logRowsMax, logAgeMsMax, logBytesMax, compactBatchRows);
+                logRowsMax, logAgeMsMax, logBytesMax, compactBatchRows,
+                socketsPerIdentityMax, viewsPerIdentityMax, viewsPerShardMax, catchUpRowsMax);
     }
 
     /** Log retention: rows younger than {@code ageMs} or among the newest {@code rows} are kept. */
     public Limits withRetention(long rows, double ageMs, int batchRows) {
         return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, subscriptionsPerSocketMax, pokePartBytesMax,
-                rowBytesMax, rows, ageMs, logBytesMax, batchRows);
+                rowBytesMax, rows, ageMs, logBytesMax, batchRows,
+                socketsPerIdentityMax, viewsPerIdentityMax, viewsPerShardMax, catchUpRowsMax);
+    }
+
+    /** What one identity, and the shard, may open: sockets per identity, distinct views per identity and per shard. */
+    public Limits withOpenLimits(int socketsPerIdentity, int viewsPerIdentity, int viewsPerShard) {
+        return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, subscriptionsPerSocketMax, pokePartBytesMax,
+                rowBytesMax, logRowsMax, logAgeMsMax, logBytesMax, compactBatchRows, socketsPerIdentity, viewsPerIdentity, viewsPerShard,
+                catchUpRowsMax);
+    }
+
+    /** The longest catch-up (log rows between the cursor and now) answered as a catch-up; longer ones reset. */
+    public Limits withCatchUpRowsMax(long rows) {
+        return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, subscriptionsPerSocketMax, pokePartBytesMax,
+                rowBytesMax, logRowsMax, logAgeMsMax, logBytesMax, compactBatchRows, socketsPerIdentityMax, viewsPerIdentityMax,
+                viewsPerShardMax, rows);
     }
 
     /** The log's size cap: the newest rows whose documents and pre-images fit in {@code bytes} are kept, whatever their age. */
     public Limits withLogBytesMax(long bytes) {
         return new Limits(frameBytesMax, mutationsPerPushMax, argsBytesMax, subscriptionsPerSocketMax, pokePartBytesMax,
-                rowBytesMax, logRowsMax, logAgeMsMax, bytes, compactBatchRows);
+                rowBytesMax, logRowsMax, logAgeMsMax, bytes, compactBatchRows,
+                socketsPerIdentityMax, viewsPerIdentityMax, viewsPerShardMax, catchUpRowsMax);
     }
 }

@@ -14,6 +14,8 @@ public enum ErrorCode {
     MUTATOR_FAILED(0),
     TOO_MANY_SUBSCRIPTIONS(0),
     TOKEN_EXPIRED(4001),
+    /** The identity already holds {@code socketsPerIdentityMax} sockets on this shard. */
+    TOO_MANY_SOCKETS(4008),
     PROTOCOL_VERSION(4002),
     FRAME_TOO_LARGE(4009),
     RATE_LIMITED(4029),

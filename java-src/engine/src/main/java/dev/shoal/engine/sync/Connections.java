@@ -17,6 +17,8 @@ final class Connections {
     private final Sql sql;
     private final Peers peers;
     private final Map<String, Conn> conns = new LinkedHashMap<>();
+    /** Open sockets per identity, for {@code socketsPerIdentityMax}. */
+    private final Map<String, Integer> perIdentity = new java.util.HashMap<>();
     /** The earliest expiry among the sockets (seconds), or +infinity; only ever too early, never too late. */
     private double earliestExpSec = Double.POSITIVE_INFINITY;
 
@@ -35,7 +37,9 @@ final class Connections {
         Conn replaced = conns.put(conn, c);
         if (replaced != null) {
             replaced.ledger.sockets.remove(replaced);
+            perIdentity.merge(replaced.auth.userId(), -1, Integer::sum);
         }
+        perIdentity.merge(auth.userId(), 1, Integer::sum);
         ledger.sockets.add(c);
         if (expSec > 0 && expSec < earliestExpSec) {
             earliestExpSec = expSec;
@@ -52,8 +56,16 @@ final class Connections {
         Conn c = conns.remove(conn);
         if (c != null) {
             c.ledger.sockets.remove(c);
+            if (perIdentity.merge(c.auth.userId(), -1, Integer::sum) <= 0) {
+                perIdentity.remove(c.auth.userId());
+            }
         }
         return c;
+    }
+
+    /** How many sockets {@code userId} holds open on this shard. */
+    int socketsOf(String userId) {
+        return perIdentity.getOrDefault(userId, 0);
     }
 
     Collection<Conn> all() {

@@ -93,6 +93,12 @@ public final class Shard {
             peers.close(conn, 4003, "forbidden");
             return;
         }
+        if (conns.socketsOf(userId) >= limits.socketsPerIdentityMax()) {
+            peers.send(conn, ServerFrames.error(ErrorCode.TOO_MANY_SOCKETS, "an identity may hold at most " + limits.socketsPerIdentityMax()
+                    + " sockets on a shard: close one first", null));
+            peers.close(conn, ErrorCode.TOO_MANY_SOCKETS.closeCode, "too many sockets");
+            return;
+        }
         Conn c = conns.add(conn, auth, client, claimsJson, expSec, ledger.client(userId, client), false);
         peers.send(conn, ServerFrames.connected(shardName, epoch, pokes.pokedSeq(), ledger.lastMutationId(c.ledger)));
     }
@@ -126,49 +132,57 @@ public final class Shard {
         }
     }
 
-    /** One text frame from a socket. */
-    public void message(String conn, String text) {
+    /**
+     * One text frame from a socket; returns how many mutations it carried (0 for any other frame),
+     * which the host charges to the socket's mutation rate.
+     */
+    public int message(String conn, String text) {
         load();
         Conn c = conns.get(conn);
         if (c == null) {
             peers.close(conn, 1011, "unknown connection");
-            return;
+            return 0;
         }
         if (conns.expired(c, Connections.nowSec())) {
-            return;
+            return 0;
         }
         if (utf8Over(text, limits.frameBytesMax())) {
             peers.send(conn, ServerFrames.error(ErrorCode.FRAME_TOO_LARGE, "a frame may hold at most " + limits.frameBytesMax() + " bytes", null));
             peers.close(conn, ErrorCode.FRAME_TOO_LARGE.closeCode, "frame too large");
-            return;
+            return 0;
         }
         ClientFrame frame;
         try {
             frame = codec.decode(parse(text));
         } catch (ProtocolException e) {
             peers.send(conn, ServerFrames.error(e.code, e.getMessage(), null));
-            return;
+            return 0;
         }
         try {
-            handle(c, frame);
+            return handle(c, frame);
         } catch (RuntimeException e) {
             // An engine or app-definition bug: the client gets a typed error, the shard keeps serving.
             peers.send(conn, ServerFrames.error(ErrorCode.INTERNAL, "the shard failed to handle the frame: "
                     + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()), null));
+            return frame instanceof ClientFrame.Push p ? p.mutations().size() : 0;
         }
     }
 
-    private void handle(Conn c, ClientFrame frame) {
+    /** Runs one decoded frame; returns how many mutations it carried. */
+    private int handle(Conn c, ClientFrame frame) {
         if (frame instanceof ClientFrame.Subscribe s) {
             subs.subscribe(c, s, pokes);
+            return 0;
         } else if (frame instanceof ClientFrame.Unsubscribe u) {
             subs.unsubscribe(c, u.id());
-        } else {
-            ledger.push(c, ((ClientFrame.Push) frame).mutations());
-            // Every socket of the pushing (identity, client) is poked, to confirm its lastMutationId;
-            // no other socket is looked at.
-            pokes.afterCommit(new ArrayList<>(c.ledger.sockets));
+            return 0;
         }
+        List<ClientFrame.Mutation> mutations = ((ClientFrame.Push) frame).mutations();
+        ledger.push(c, mutations);
+        // Every socket of the pushing (identity, client) is poked, to confirm its lastMutationId;
+        // no other socket is looked at.
+        pokes.afterCommit(new ArrayList<>(c.ledger.sockets));
+        return mutations.size();
     }
 
     private Json parse(String text) {

@@ -15,6 +15,7 @@ import dev.shoal.protocol.ErrorCode;
 import dev.shoal.protocol.Json;
 import dev.shoal.protocol.ServerFrames;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Subscriptions: validated and compiled once per (shape, args) into a shared {@link View},
@@ -34,6 +35,8 @@ final class Subscriptions {
     /** Statement texts shared by views (see View). */
     private final java.util.Map<String, String> texts = new java.util.HashMap<>();
 
+    /** Per identity: the views it subscribes to, with how many of its subscriptions hold each. */
+    private final Map<String, Map<String, Integer>> viewsOf = new java.util.HashMap<>();
     /** This shard's name: a shape whose args name another shard is refused with WRONG_SHARD. */
     private final String shardName;
 
@@ -59,6 +62,17 @@ final class Subscriptions {
                 throw ShoalError.of(ErrorCode.TOO_MANY_SUBSCRIPTIONS,
                         "a socket may hold at most " + limits.subscriptionsPerSocketMax() + " subscriptions: unsubscribe one first");
             }
+            // What one identity can make every write of the shard look at: distinct views, bounded.
+            boolean newView = views.get(view.key) == null;
+            if (newView && views.size() >= limits.viewsPerShardMax()) {
+                throw ShoalError.of(ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+                        "the shard holds " + limits.viewsPerShardMax() + " distinct subscriptions (shape and args), its most: subscribe to one already held");
+            }
+            Map<String, Integer> mine = viewsOf.get(c.userId());
+            if ((mine == null || !mine.containsKey(view.key)) && mine != null && mine.size() >= limits.viewsPerIdentityMax()) {
+                throw ShoalError.of(ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+                        "an identity may hold at most " + limits.viewsPerIdentityMax() + " distinct subscriptions (shape and args) on a shard: unsubscribe one first");
+            }
         } catch (ShoalError e) {
             peers.send(c.id, ServerFrames.error(ErrorCode.valueOf(e.code), e.getMessage(), s.id(), e.shard));
             return;
@@ -71,8 +85,9 @@ final class Subscriptions {
         sql.exec("INSERT OR REPLACE INTO __shoal_subs (conn, sub, shape, args) VALUES (?, ?, ?, ?)",
                 c.id, s.id(), s.shape(), s.args().text());
         long at = pokes.pokedSeq();
+        // A catch-up over more than catchUpRowsMax log rows would cost more than the reset it replaces.
         boolean catchUp = s.since() != null && s.since().epoch().equals(epoch) && s.since().seq() <= at
-                && s.since().seq() >= floor.getAsLong();
+                && s.since().seq() >= floor.getAsLong() && at - s.since().seq() <= limits.catchUpRowsMax();
         List<String> parts = catchUp
                 ? sub.view().diffFor(sql, json, c.userId(), s.since().seq(), at, limits.pokePartBytesMax())
                 : sub.view().hydrate(sql, c.userId(), limits.pokePartBytesMax());
@@ -138,11 +153,19 @@ final class Subscriptions {
         Subscription sub = new Subscription(c, id, shared);
         shared.add(sub);
         c.subs.put(id, sub);
+        viewsOf.computeIfAbsent(c.userId(), k -> new java.util.HashMap<>()).merge(shared.key, 1, Integer::sum);
         return sub;
     }
 
     private void detach(Subscription sub) {
         sub.view().remove(sub);
+        Map<String, Integer> mine = viewsOf.get(sub.socket().userId());
+        if (mine != null && mine.merge(sub.view().key, -1, Integer::sum) <= 0) {
+            mine.remove(sub.view().key);
+            if (mine.isEmpty()) {
+                viewsOf.remove(sub.socket().userId());
+            }
+        }
         if (sub.view().isEmpty()) {
             views.remove(sub.view());
         }
