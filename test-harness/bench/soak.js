@@ -11,7 +11,8 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import { startWorker } from "../lib/worker.js";
+import { startWorker, EXAMPLE_WORKER } from "../lib/worker.js";
+import { startSystem, heapUsed } from "./common.js";
 
 const NO_RATE_LIMIT = { SHOAL_RATE_PER_SEC: "1000000000", SHOAL_RATE_BURST: "1000000000", SHOAL_MUTATION_RATE_PER_SEC: "1000000000", SHOAL_MUTATION_BURST: "1000000000" };
 
@@ -132,6 +133,7 @@ export async function soak({ worker, sockets = 1000, members = 200, rate = 10, s
       if (n === sockets) lastArrival.set(id, t);
     };
   }
+  const heapBefore = await heapUsed(worker); // the isolate's live heap after a GC (null without an inspector)
   const memory = [{ s: 0, mb: workerdRssMb() }];
   const total = Math.round(rate * seconds);
   const start = performance.now();
@@ -150,6 +152,7 @@ export async function soak({ worker, sockets = 1000, members = 200, rate = 10, s
   while ((arrivals.get(`m${total}`) ?? 0) < sockets && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   clearInterval(sampler);
   memory.push({ s: (performance.now() - start) / 1000, mb: workerdRssMb() });
+  const heapAfter = await heapUsed(worker);
   const behindMs = performance.now() - start - (total * 1000) / rate;
 
   const expected = Array.from({ length: total }, (_, i) => `m${i + 1}`);
@@ -168,16 +171,19 @@ export async function soak({ worker, sockets = 1000, members = 200, rate = 10, s
   return {
     sockets, members, rate, seconds, messages: total, setupMs, problems,
     lagP50: pct(lags, 50), lagP99: pct(lags, 99), lagMax: Math.max(...lags), drainedAfterMs: behindMs, memory,
+    heapBeforeMb: heapBefore ? heapBefore.usedSize / 2 ** 20 : NaN, heapAfterMb: heapAfter ? heapAfter.usedSize / 2 ** 20 : NaN,
   };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const arg = (name, fallback) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
-  const worker = await startWorker({ bindings: NO_RATE_LIMIT });
+  // With workerd's inspector, for the isolate's live heap before and after the writes.
+  const worker = await startSystem({ scriptPath: EXAMPLE_WORKER, bindings: NO_RATE_LIMIT, inspect: true });
   try {
     const r = await soak({ worker, sockets: arg("sockets", 1000), members: arg("members", 200), rate: arg("rate", 10), seconds: arg("seconds", 60), log: console.log });
     console.log(`${r.messages} messages at ${r.rate}/s to ${r.sockets} sockets of ${r.members} members`);
     console.log(`last socket holds a message after: p50 ${r.lagP50.toFixed(1)} ms, p99 ${r.lagP99.toFixed(1)} ms, max ${r.lagMax.toFixed(1)} ms; drained ${(r.drainedAfterMs / 1000).toFixed(1)} s after the last write was due`);
+    console.log(`V8 heap of the worker isolate, live after a GC: ${r.heapBeforeMb.toFixed(1)} MB before the writes (sockets and subscriptions open), ${r.heapAfterMb.toFixed(1)} MB after`);
     console.log(`workerd RSS (MB) by second: ${r.memory.map((m) => `${m.s.toFixed(0)}s ${m.mb.toFixed(0)}`).join(", ")}`);
     console.log(r.problems.length === 0 ? "lost, duplicated or reordered pokes: none" : `problems (${r.problems.length}):\n${r.problems.slice(0, 20).join("\n")}`);
     process.exitCode = r.problems.length === 0 ? 0 : 1;
