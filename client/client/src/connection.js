@@ -10,10 +10,14 @@
 //   covers it has been handed to every subscription, so the synced rows and
 //   the end of the optimistic overlay land together.
 
+import { utf8Length } from './cache.js'
 import { ShoalError } from './errors.js'
 
-const PUSH_MUTATIONS_MAX = 100 // the server's limit per push
-const PUSH_BYTES_MAX = 512 * 1024 // well under the server's 1 MiB frame limit
+// What a server that does not say its limits in `connected` enforces by default.
+const PUSH_MUTATIONS_MAX = 100
+const FRAME_BYTES_MAX = 1 << 20
+const PUSH_BYTES_TARGET = 512 * 1024 // a push frame stays under this many UTF-8 bytes, or under the frame limit if lower
+const PUSH_ENVELOPE_BYTES = 64 // {"type":"push","mutations":[...]} around the mutations
 
 export class ShardConnection {
   /** @param {import('./index.js').ShoalClient} client @param {string} shard */
@@ -37,6 +41,11 @@ export class ShardConnection {
     this.sent = new Set() // mutations pushed on the current socket
     this.pushTimer = null
     this.pushAttempt = 0
+    // The server's limits (connected.limits), and how many mutations a push may hold now: lowered
+    // when the server refuses a push as a whole, so a batch never wedges.
+    this.limits = { frameBytesMax: FRAME_BYTES_MAX, mutationsPerPushMax: PUSH_MUTATIONS_MAX }
+    this.pushMax = PUSH_MUTATIONS_MAX
+    this.inFlight = [] // the push frames sent on this socket and not answered yet, oldest first
   }
 
   // ---- lifecycle -------------------------------------------------------------
@@ -111,6 +120,9 @@ export class ShardConnection {
     this.connected = false
     this.poke = null // a poke whose end never came is discarded
     this.sent.clear()
+    // The server closes with 4009 at the first frame over its limit: the oldest unanswered push.
+    if (code === 4009) this.pushRefused('FRAME_TOO_LARGE', 'the server closed the socket: a frame was over its size limit.')
+    this.inFlight = []
     clearInterval(this.heartbeat)
     clearTimeout(this.pushTimer)
     this.pushTimer = null
@@ -221,6 +233,13 @@ export class ShardConnection {
     this.connected = true
     this.attempt = 0
     this.epoch = msg.epoch
+    // The server's effective limits; a server that does not send them enforces the defaults.
+    const limits = msg.limits ?? {}
+    this.limits = {
+      frameBytesMax: positive(limits.frameBytesMax) ?? FRAME_BYTES_MAX,
+      mutationsPerPushMax: positive(limits.mutationsPerPushMax) ?? PUSH_MUTATIONS_MAX,
+    }
+    this.pushMax = Math.min(this.pushMax, this.limits.mutationsPerPushMax)
     const s = c.outbox.shard(this.shard)
     if (msg.lastMutationId < s.confirmed) {
       c.warn(
@@ -257,6 +276,8 @@ export class ShardConnection {
       } catch (err) {
         this.client.reportError(err)
       }
+      // The same rows and the new cursor, in one atomic write of the row cache.
+      this.client.cache.enqueue(sub, change, at)
     }
     for (const sub of this.subs.values()) if (sub.live) sub.cursor = { seq: end.seq, epoch: end.epoch }
     this.confirmUpTo(end.lastMutationId)
@@ -277,10 +298,12 @@ export class ShardConnection {
       this.waiters.delete(m)
     }
     this.awaitingPoke = this.awaitingPoke.filter((a) => a.id > last || (a.resolve(), false))
-    if (done.length) c.outbox.save().catch((err) => c.reportError(err))
+    // The outbox lets go of them only once the rows that show them are in the cache.
+    if (done.length) c.cache.settled().then(() => c.outbox.save()).catch((err) => c.reportError(err))
   }
 
   onPushResult(results) {
+    this.inFlight.shift() // answers come in the order pushes were sent
     const c = this.client
     const ob = c.outbox
     let changed = false
@@ -315,7 +338,8 @@ export class ShardConnection {
           }
           const err = new ShoalError(r.code ?? 'MUTATOR_FAILED', r.message ?? 'the mutation was refused.', { context: `mutation ${m.name} #${m.id}` })
           if (w) w.reject(err)
-          else c.reportError(err) // replayed from a previous page: nobody else will hear of it
+          // Replayed from a previous page: nobody else will hear of it.
+          if (!w || w.adopted) c.reportError(err)
         }
         changed = true
       }
@@ -331,9 +355,14 @@ export class ShardConnection {
     })
     if (sub) {
       this.subs.delete(sub.id) // a refused subscription is not held by the server
+      c.cache.remove(sub) // nor are its rows to be shown again
       return sub.onError ? sub.onError(err) : c.reportError(err)
     }
     if (msg.code === 'TOKEN_EXPIRED' || msg.code === 'PROTOCOL_VERSION') return // the close that follows handles it
+    if (msg.code === 'BAD_FRAME' && this.inFlight.length) {
+      // A push refused as a whole (e.g. more mutations than the server takes): nothing in it ran.
+      return this.pushRefused('BAD_FRAME', msg.message ?? 'the server refused the push.')
+    }
     c.reportError(err)
   }
 
@@ -379,15 +408,27 @@ export class ShardConnection {
   }
 
   /** Push every persisted mutation not yet sent on this socket, in id order. */
+  // Batches are cut by the UTF-8 size of the frame, as the server counts it, and by the number of
+  // mutations it takes (connected.limits, lowered further by refusals): a batch is never resent as
+  // the same frame the server refused.
   flushPush() {
     if (!this.connected || this.pushTimer) return
+    const budget = Math.min(PUSH_BYTES_TARGET, this.limits.frameBytesMax) - PUSH_ENVELOPE_BYTES
     let batch = []
     let bytes = 0
-    for (const m of this.client.outbox.shard(this.shard).pending) {
+    for (const m of [...this.client.outbox.shard(this.shard).pending]) {
       if (this.unsaved.has(m)) break // saves finish in order: the rest are unsaved too
       if (this.sent.has(m)) continue
-      const size = JSON.stringify(m.args).length + m.name.length + 32
-      if (batch.length === PUSH_MUTATIONS_MAX || (batch.length && bytes + size > PUSH_BYTES_MAX)) {
+      const size = utf8Length(JSON.stringify({ id: m.id, name: m.name, args: m.args })) + 1
+      if (size > this.limits.frameBytesMax - PUSH_ENVELOPE_BYTES) {
+        // Alone it is over the server's frame limit: sending it would close the socket, forever.
+        if (batch.length) this.sendPush(batch)
+        batch = []
+        bytes = 0
+        this.refuseLocally(m, 'FRAME_TOO_LARGE', `it takes ${size} bytes, over the server's frame limit (${this.limits.frameBytesMax}).`)
+        continue
+      }
+      if (batch.length && (batch.length >= this.pushMax || bytes + size > budget)) {
         this.sendPush(batch)
         batch = []
         bytes = 0
@@ -401,6 +442,39 @@ export class ShardConnection {
   sendPush(batch) {
     this.send({ type: 'push', mutations: batch.map(({ id, name, args }) => ({ id, name, args })) })
     for (const m of batch) this.sent.add(m)
+    this.inFlight.push(batch)
+  }
+
+  /**
+   * The server refused a push frame as a whole (BAD_FRAME, or a close 4009): nothing in it ran.
+   * Send fewer mutations per push from now on; a single mutation refused so is given up (its
+   * promise rejects) and the ones after it are renumbered, so the outbox never wedges.
+   */
+  pushRefused(code, message) {
+    const batch = this.inFlight.shift()
+    if (!batch?.length) return
+    if (batch.length > 1) {
+      this.pushMax = Math.max(1, Math.floor(batch.length / 2))
+    } else {
+      this.refuseLocally(batch[0], code, message)
+    }
+    if (this.connected) this.retryPush()
+    else this.sent.clear()
+  }
+
+  /** Gives up a pending mutation the server can never take: its id is reused by the next one. */
+  refuseLocally(m, code, message) {
+    const c = this.client
+    const ob = c.outbox
+    if (!ob.shard(this.shard).pending.includes(m)) return
+    ob.drop(this.shard, m)
+    this.sent.clear()
+    const err = new ShoalError(code, message, { context: `mutation ${m.name} #${m.id}` })
+    const w = this.waiters.get(m)
+    this.waiters.delete(m)
+    if (w) w.reject(err)
+    if (!w || w.adopted) c.reportError(err)
+    ob.save().catch((e) => c.reportError(e))
   }
 
   retryPush() {
@@ -413,6 +487,8 @@ export class ShardConnection {
     }, backoff(this.pushAttempt++, c.reconnectMinMs, c.reconnectMaxMs))
   }
 }
+
+const positive = (n) => (Number.isInteger(n) && n > 0 ? n : undefined)
 
 /** Exponential backoff with jitter, so that clients dropped together do not return together. */
 export function backoff(attempt, minMs, maxMs) {

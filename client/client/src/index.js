@@ -1,6 +1,7 @@
 // @shoal/client: one WebSocket per shard, opened on demand; shape
 // subscriptions; a persisted outbox of mutations replayed exactly once.
 
+import { RowCache, purgeStorage, utf8Length } from './cache.js'
 import { ShardConnection } from './connection.js'
 import { ShoalError } from './errors.js'
 import { defaultLocks, processLocks, webLocks } from './locks.js'
@@ -28,6 +29,8 @@ export class ShoalClient {
       outboxMax = 1000,
       pokeBytesMax = 64 * 1024 * 1024,
       mutationBytesMax = 1000 * 1024,
+      cacheBytesMax = 50 * 1024 * 1024,
+      cacheMaxAgeMs = 30 * 24 * 3600_000,
       onError,
       onWarning,
     } = options ?? {}
@@ -51,6 +54,11 @@ export class ShoalClient {
     this.closed = false
     this.userId = undefined
     this.outbox = undefined
+    this.storage = storage
+    /** Each subscription's rows and cursor on the device (cache.js); off for a storage without cache methods. */
+    this.cache = new RowCache(this, storage, { bytesMax: cacheBytesMax, maxAgeMs: cacheMaxAgeMs })
+    /** Mutations pending when the outbox was adopted (a previous page's): see adoptedMutations. */
+    this.adopted = []
     // What the browser says of its network (navigator.onLine, then the online/offline events);
     // always true where there is no such thing (Node).
     this.browserOnline = globalThis.navigator?.onLine !== false
@@ -85,12 +93,31 @@ export class ShoalClient {
     }
     this.outbox = outbox
     outbox.onChange = () => this.updateStatus()
-    // An adopted outbox replays its pending mutations without waiting for a call.
+    // An adopted outbox replays its pending mutations without waiting for a call. Each gets a
+    // promise, so that bindMutators can show its optimistic change again until it lands.
     for (const [shard, s] of Object.entries(outbox.record.shards)) {
-      if (s.pending.length) this.connection(shard).open()
+      if (!s.pending.length) continue
+      const conn = this.connection(shard)
+      for (const m of s.pending) {
+        const done = new Promise((resolve, reject) => conn.waiters.set(m, { resolve, reject, adopted: true }))
+        done.catch(() => {}) // reported through onError by the connection
+        this.adopted.push({ shard, mutation: m, done })
+      }
+      conn.open()
     }
+    this.cache.scheduleEvict(0)
     // Listeners hear once that the outbox is chosen: an adopted one's pending count is known now.
     this.updateStatus(true)
+  }
+
+  /**
+   * The mutations a previous page left pending in the outbox this client adopted, each with a
+   * promise that settles as `mutate`'s would have. Resolves once `ready` does.
+   * @returns {Promise<{ shard: string, id: number, name: string, args: object, done: Promise<void> }[]>}
+   */
+  async adoptedMutations() {
+    await this.ready
+    return this.adopted.map(({ shard, mutation, done }) => ({ shard, id: mutation.id, name: mutation.name, args: mutation.args, done }))
   }
 
   /** The id of this client's outbox; known once `ready` resolves. */
@@ -165,13 +192,19 @@ export class ShoalClient {
   subscribeShape(shape, args, onChange, { shard = this.shard, onError } = {}) {
     const sub = { id: `s${++this.subscriptionCount}`, shape, args: args ?? {}, onChange, onError, cursor: null, live: false }
     let active = true
-    this.ready.then(
-      () => active && !this.closed && this.connection(shard).subscribe(sub),
-      (err) => onError?.(err),
-    )
+    this.ready
+      .then(async () => {
+        if (!active || this.closed) return
+        // The last rows on this device first, before any socket: then resume from their cursor.
+        await this.cache.hydrate(sub, shard)
+        if (!active || this.closed) return this.cache.release(sub)
+        this.connection(shard).subscribe(sub)
+      })
+      .catch((err) => onError?.(err))
     return () => {
       if (!active) return
       active = false
+      this.cache.release(sub)
       this.connections.get(shard)?.unsubscribe(sub.id)
     }
   }
@@ -185,7 +218,7 @@ export class ShoalClient {
     await this.ready
     if (this.closed) throw new ShoalError('CLOSED', 'the client was closed.', { context: `mutation ${name}` })
     // A frame over the server's limit closes the socket, and a replay would do it again: refuse it here.
-    const size = JSON.stringify(args ?? {}).length
+    const size = utf8Length(JSON.stringify(args ?? {}))
     if (size > this.mutationBytesMax) {
       throw new ShoalError('FRAME_TOO_LARGE', `its arguments take ${size} bytes, over mutationBytesMax (${this.mutationBytesMax}).`, { context: `mutation ${name}` })
     }
@@ -200,12 +233,34 @@ export class ShoalClient {
     globalThis.removeEventListener?.('offline', this.onOffline)
     for (const conn of this.connections.values()) conn.stop()
     this.updateStatus()
+    await this.cache.close()
     try {
       await this.ready
     } catch {
       return
     }
     await this.outbox.close()
+  }
+
+  /**
+   * Sign the user out of this device: close the client and, with `purge` (the default), delete
+   * this user's cached rows and outboxes (pending mutations included) from the storage.
+   */
+  async signOut({ purge = true } = {}) {
+    await this.close()
+    if (purge && this.userId !== undefined) await ShoalClient.purge(this.storage, { userId: this.userId })
+  }
+
+  /**
+   * Delete what `storage` holds for `userId` (every user's without one): its cached rows and, unless
+   * `outbox: false`, its outboxes. Use it where no client runs, e.g. when a session ends elsewhere.
+   */
+  static async purge(storage = defaultStorage(), { userId, outbox = true } = {}) {
+    try {
+      await purgeStorage(storage, { userId, outbox })
+    } catch (cause) {
+      throw new ShoalError('STORAGE', 'could not delete the stored rows and outbox.', { cause })
+    }
   }
 
   connection(shard) {

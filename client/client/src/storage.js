@@ -2,6 +2,10 @@
 // A record is { v: 1, clientId, userId, updatedAt, shards: { [shard]: { nextId, confirmed, pending: [{ id, name, args }] } } }.
 // Implementations: memoryStorage (tests, server-side rendering), indexedDBStorage
 // (browsers, the default there) and fileStorage (Node, in '@shoal/client/node').
+// Each also keeps the row cache (cache.js): per subscription a record { key, userId, shape, cursor,
+// rows, bytes, usedAt } and its rows { table, id, doc }, written together in one atomic step.
+
+import { mapCache, sameCursor } from './cache.js'
 
 /**
  * Outboxes kept in memory. Share one instance between two clients to model a
@@ -20,6 +24,7 @@ export function memoryStorage() {
     async delete(clientId) {
       records.delete(clientId)
     },
+    ...mapCache(new Map()),
   }
 }
 
@@ -54,6 +59,78 @@ export function indexedDBStorage({ name = 'shoal', indexedDB = globalThis.indexe
     list: () => run('readonly', (s) => s.getAll()),
     put: (record) => run('readwrite', (s) => s.put(record)),
     delete: (clientId) => run('readwrite', (s) => s.delete(clientId)),
+    ...indexedDBCache(`${name}-cache`, indexedDB),
+  }
+}
+
+/**
+ * The row cache in its own IndexedDB database (so the outbox's schema stays as it is): the store
+ * `subs` holds one record per subscription, `rows` its rows under the key [subscription, table, id].
+ * One poke of one subscription is one readwrite transaction over both stores.
+ */
+function indexedDBCache(name, indexedDB) {
+  let db
+  const open = () => {
+    if (!db) {
+      const req = indexedDB.open(name, 1)
+      req.onupgradeneeded = () => {
+        req.result.createObjectStore('subs', { keyPath: 'key' })
+        req.result.createObjectStore('rows')
+      }
+      db = request(req)
+      db.catch(() => (db = undefined))
+    }
+    return db
+  }
+  // Every row key of a subscription sorts between [key] and [key, []] (arrays sort after strings and numbers).
+  const rangeOf = (key) => IDBKeyRange.bound([key], [key, []])
+  const run = async (mode, fn) => {
+    const tx = (await open()).transaction(['subs', 'rows'], mode)
+    const out = {}
+    fn(tx.objectStore('subs'), tx.objectStore('rows'), out, tx)
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve
+      tx.onerror = tx.onabort = () => reject(tx.error)
+    })
+    return out
+  }
+  return {
+    async cacheLoad(key) {
+      const out = await run('readonly', (subs, rows, out) => {
+        subs.get(key).onsuccess = (e) => (out.meta = e.target.result)
+        rows.getAll(rangeOf(key)).onsuccess = (e) => (out.rows = e.target.result)
+      })
+      return out.meta ? { meta: out.meta, rows: out.rows ?? [] } : undefined
+    },
+    async cacheWrite(key, { meta, expect, reset, ops }) {
+      const out = await run('readwrite', (subs, rows, out) => {
+        subs.get(key).onsuccess = (e) => {
+          const cur = e.target.result
+          // A delta goes only onto the state it was computed from (see cache.js).
+          if (!reset && !(cur && sameCursor(cur.cursor, expect))) return (out.ok = false)
+          if (reset) rows.delete(rangeOf(key))
+          for (const op of ops) {
+            if (op.op === 'put') rows.put({ table: op.table, id: op.id, doc: op.doc }, [key, op.table, op.id])
+            else rows.delete([key, op.table, op.id])
+          }
+          subs.put(meta)
+          out.ok = true
+        }
+      })
+      return out.ok === true
+    },
+    async cacheList() {
+      const out = await run('readonly', (subs, rows, out) => (subs.getAll().onsuccess = (e) => (out.all = e.target.result)))
+      return out.all ?? []
+    },
+    async cacheDelete(keys) {
+      await run('readwrite', (subs, rows) => {
+        for (const key of keys) {
+          subs.delete(key)
+          rows.delete(rangeOf(key))
+        }
+      })
+    },
   }
 }
 

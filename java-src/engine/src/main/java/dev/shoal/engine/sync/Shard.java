@@ -137,7 +137,8 @@ public final class Shard {
                 conn, userId, client, claimsJson, expSec);
         Conn c = new Conn(conn, auth, client, expSec);
         conns.put(conn, c);
-        peers.send(conn, ServerFrames.connected(shardName, epoch, pokedSeq, lastMutationId(c)));
+        peers.send(conn, ServerFrames.connected(shardName, epoch, pokedSeq, lastMutationId(c), limits.frameBytesMax(),
+                limits.mutationsPerPushMax(), limits.argsBytesMax(), limits.subscriptionsPerSocketMax()));
     }
 
     /** A socket closed: forget it and its subscriptions. */
