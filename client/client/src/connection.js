@@ -91,9 +91,16 @@ export class ShardConnection {
     }
     this.ws = ws
     this.lastHeard = Date.now()
+    this.socketToken = token
+    this.upgradeStatus = 0
     ws.onmessage = (e) => this.ws === ws && this.onMessage(e.data)
     ws.onclose = (e) => this.ws === ws && this.onClosed(e.code)
-    ws.onerror = () => {} // a close event follows; its code tells what happened
+    // A close event follows; its code tells what happened. Node's `ws` names a refused upgrade's
+    // status here ("Unexpected server response: 401"); a browser does not (see authRefused).
+    ws.onerror = (e) => {
+      const status = /Unexpected server response: (\d+)/.exec(String(e?.message ?? ''))
+      if (status && this.ws === ws) this.upgradeStatus = Number(status[1])
+    }
     this.heartbeat = setInterval(() => this.beat(), c.heartbeatMs)
     this.heartbeat.unref?.()
   }
@@ -115,6 +122,7 @@ export class ShardConnection {
   }
 
   onClosed(code) {
+    const wasConnected = this.connected
     this.ws = null
     this.active = false
     this.connected = false
@@ -132,11 +140,40 @@ export class ShardConnection {
       this.fail(new ShoalError('FORBIDDEN', `this user may not use shard "${this.shard}".`))
     } else if (code === 4002) {
       this.fail(new ShoalError('PROTOCOL_VERSION', 'the server refused protocol version 1.'))
+    } else if (!wasConnected && this.socketToken && code !== 4001) {
+      // The upgrade failed: a refused token is not retried with backoff, it is the app's to renew.
+      const token = this.socketToken
+      this.socketToken = null
+      this.active = true // checking; no other attempt meanwhile
+      this.tokenRefused(token).then((refused) => {
+        this.active = false
+        if (this.stopped) return
+        if (refused) this.client.authRefused(this)
+        else this.retry()
+        this.client.updateStatus()
+      })
     } else {
       // An expired token is refreshed at once (connect() asks getToken() again).
       this.retry(code === 4001 && this.attempt === 0 ? 0 : undefined)
     }
     this.client.updateStatus()
+  }
+
+  /**
+   * Whether the server refused `token` (HTTP 401) rather than the network failing. Node's `ws`
+   * says the status; elsewhere ask the Worker: GET /sync with the token as a header answers 401
+   * for a refused token and 426 otherwise.
+   */
+  async tokenRefused(token) {
+    if (this.upgradeStatus) return this.upgradeStatus === 401
+    if (typeof globalThis.fetch !== 'function' || !this.client.browserOnline) return false
+    try {
+      const url = `${this.client.wsBase.replace(/^ws/, 'http')}/sync?shard=${encodeURIComponent(this.shard)}&client=${encodeURIComponent(this.client.clientId)}&v=1`
+      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' })
+      return res.status === 401
+    } catch {
+      return false // no answer: the network, not the token
+    }
   }
 
   retry(delay) {

@@ -31,6 +31,7 @@ export class ShoalClient {
       mutationBytesMax = 1000 * 1024,
       cacheBytesMax = 50 * 1024 * 1024,
       cacheMaxAgeMs = 30 * 24 * 3600_000,
+      refreshToken,
       onError,
       onWarning,
     } = options ?? {}
@@ -40,6 +41,11 @@ export class ShoalClient {
     }
     this.wsBase = baseUrl.replace(/^http/, 'ws').replace(/\/+$/, '')
     this.getToken = getToken
+    this.refreshToken = refreshToken
+    /** "ok", or "refused" once the server refused the token (HTTP 401) until a fresh one is supplied. */
+    this.auth = 'ok'
+    this.suppliedToken = undefined
+    this.parked = new Set() // connections waiting for a token the server accepts
     this.WebSocket = WebSocket
     this.shard = shard
     this.heartbeatMs = heartbeatMs
@@ -159,14 +165,14 @@ export class ShoalClient {
     let live = 0
     let online = 0
     for (const [key, conn] of this.connections) {
-      const status = conn.stopped || this.closed || !this.browserOnline ? 'offline' : conn.connected ? 'online' : 'connecting'
+      const status = conn.stopped || this.closed || !this.browserOnline || this.parked.has(conn) ? 'offline' : conn.connected ? 'online' : 'connecting'
       shards[key] = Object.freeze({ status, pending: this.outbox?.persistedCount(key) ?? 0 })
       if (!conn.stopped) (live++, status === 'online' && online++)
     }
     const status =
       this.closed || !this.browserOnline || (this.connections.size > 0 && live === 0) ? 'offline' : live > 0 && online === live ? 'online' : 'connecting'
     const pending = Object.keys(outboxShards).reduce((n, key) => n + this.outbox.persistedCount(key), 0)
-    return Object.freeze({ status, pending, shards: Object.freeze(shards) })
+    return Object.freeze({ status, pending, auth: this.auth ?? 'ok', shards: Object.freeze(shards) })
   }
 
   /** Recomputes the status; tells the listeners if it changed (or if `force`). */
@@ -272,10 +278,50 @@ export class ShoalClient {
     return conn
   }
 
+  /**
+   * The server refused the token of `conn`'s socket (HTTP 401): stop retrying, say so once
+   * (`syncStatus.auth` becomes "refused", `onError` hears UNAUTHORIZED), and ask `refreshToken`.
+   */
+  authRefused(conn) {
+    this.parked.add(conn)
+    if (this.auth === 'refused') return
+    this.auth = 'refused'
+    this.suppliedToken = undefined
+    this.updateStatus()
+    this.reportError(new ShoalError('UNAUTHORIZED', 'the server refused the token (HTTP 401): it expired or was revoked.', { context: `shard ${conn.shard}` }))
+    if (!this.refreshToken) return
+    Promise.resolve()
+      .then(() => this.refreshToken({ shard: conn.shard }))
+      .then(
+        (token) => token && !this.closed && this.supplyToken(token),
+        (cause) => this.reportError(new ShoalError('TOKEN_UNAVAILABLE', 'refreshToken() failed; call supplyToken() with a fresh token.', { cause })),
+      )
+  }
+
+  /**
+   * A fresh token after a refusal (or at any time): used for the next sockets instead of
+   * getToken()'s until the server refuses it; connections waiting for it reconnect now.
+   */
+  supplyToken(token) {
+    if (typeof token !== 'string' || !token) throw new TypeError('supplyToken(token): a token string is required.')
+    this.suppliedToken = token
+    this.reconnect()
+  }
+
+  /** Try again now: connections that wait for a token (or a backoff) reconnect at once. */
+  reconnect() {
+    this.auth = 'ok'
+    const parked = [...this.parked]
+    this.parked.clear()
+    for (const conn of parked) (conn.attempt = 0), conn.open()
+    for (const conn of this.connections.values()) conn.reconnectNow()
+    this.updateStatus()
+  }
+
   /** A fresh token for a new socket; refuses a token of another user. */
   async token() {
-    if (!this.getToken) return null
-    const token = await this.getToken()
+    if (!this.getToken && !this.suppliedToken) return null
+    const token = this.suppliedToken ?? (await this.getToken())
     if (!token) throw new ShoalError('TOKEN_UNAVAILABLE', 'getToken() returned no token.')
     const sub = subjectOf(token)
     if (sub !== undefined && sub !== this.userId) {
@@ -296,7 +342,7 @@ export class ShoalClient {
 }
 
 function sameStatus(a, b) {
-  if (a.status !== b.status || a.pending !== b.pending) return false
+  if (a.status !== b.status || a.pending !== b.pending || a.auth !== b.auth) return false
   const keys = Object.keys(a.shards)
   if (keys.length !== Object.keys(b.shards).length) return false
   return keys.every((k) => b.shards[k] && a.shards[k].status === b.shards[k].status && a.shards[k].pending === b.shards[k].pending)

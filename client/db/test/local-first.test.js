@@ -229,3 +229,82 @@ test('a server with lowered limits never wedges a client: it says them in connec
   assert.ok(!sockets.flatMap((s) => s.received).some((f) => f.type === 'error'), 'no BAD_FRAME')
   assert.deepEqual(p.errors, [])
 })
+
+test('a token refused on reconnect (401) surfaces once as an auth state, and the refresh hook brings the client back', { skip, timeout: 120_000 }, async () => {
+  const user = unique('u')
+  const channelId = unique('c')
+  const net = await network(worker)
+  let token = worker.token(user)
+  const errors = []
+  const statuses = []
+  const refreshCalls = []
+  const sockets = []
+  const client = new ShoalClient({
+    baseUrl: net.url,
+    WebSocket: recordingWebSocket(sockets),
+    getToken: () => token,
+    storage: fileStorage(await tempDir()),
+    reconnectMinMs: 20,
+    reconnectMaxMs: 100,
+    onError: (e) => errors.push(e),
+    refreshToken: async (info) => {
+      refreshCalls.push(info)
+      await new Promise((r) => setTimeout(r, 300)) // the app asks its identity provider
+      return worker.token(user)
+    },
+  })
+  opened.push(client)
+  client.onStatus((s) => statuses.push(s.auth))
+  await client.mutate('createChannel', { id: channelId, name: 'auth' })
+  // The token is revoked (here: expired long ago) while the network is down.
+  token = worker.token(user, {}, -3600)
+  net.down()
+  await waitFor(() => client.status !== 'online', 'the socket to drop')
+  const write = client.mutate('sendMessage', { id: unique('m'), channelId, text: 'after the refusal' })
+  net.up()
+  await waitFor(() => refreshCalls.length === 1, 'the refresh hook to be called')
+  assert.equal(statuses.filter((a) => a === 'refused').length >= 1, true, 'the auth state said refused')
+  await write
+  await waitFor(() => client.status === 'online', 'online again')
+  assert.equal(client.syncStatus.auth, 'ok')
+  assert.equal(refreshCalls.length, 1, 'the hook was called once')
+  assert.deepEqual(errors.map((e) => e.code), ['UNAUTHORIZED'], 'surfaced once')
+})
+
+/** Like a browser's WebSocket: a refused upgrade says nothing of its HTTP status. */
+function browserLikeWebSocket(sockets) {
+  return class extends recordingWebSocket(sockets) {
+    set onerror(handler) {
+      super.onerror = handler && (() => handler({ type: 'error' }))
+    }
+    get onerror() {
+      return super.onerror
+    }
+  }
+}
+
+test('without a refresh hook, a refused token parks the connection (no endless backoff) until supplyToken; a browser learns of the 401 from GET /sync', { skip, timeout: 120_000 }, async () => {
+  const user = unique('u')
+  const sockets = []
+  const errors = []
+  const client = new ShoalClient({
+    baseUrl: worker.url,
+    WebSocket: browserLikeWebSocket(sockets),
+    getToken: () => worker.token(user, {}, -3600),
+    userId: user,
+    storage: fileStorage(await tempDir()),
+    reconnectMinMs: 10,
+    reconnectMaxMs: 20,
+    onError: (e) => errors.push(e),
+  })
+  opened.push(client)
+  const write = client.mutate('createChannel', { id: unique('c'), name: 'parked' })
+  await waitFor(() => client.syncStatus.auth === 'refused', 'the refusal')
+  const attempts = sockets.length
+  await new Promise((r) => setTimeout(r, 500))
+  assert.equal(sockets.length, attempts, 'no attempt while parked')
+  assert.deepEqual(errors.map((e) => e.code), ['UNAUTHORIZED'])
+  client.supplyToken(await worker.token(user))
+  await write
+  assert.equal(client.syncStatus.auth, 'ok')
+})
