@@ -16,7 +16,8 @@ export function App({ initial }: { initial: Session | null }) {
   }
   const signOut = () => {
     saveAuth(null)
-    void session?.close()
+    // This user's cached rows and unsent writes leave the browser with them.
+    void session?.signOut()
     setSession(null)
   }
   if (!session) return <SignIn onSignIn={signIn} />
@@ -135,7 +136,7 @@ function Header({ session, onSignOut }: { session: Session; onSignOut: () => voi
   // "online" | "connecting" | "offline", and the writes the server has not applied yet (they
   // survive a reload: the next page adopts the outbox). The client id is known once the outbox is
   // chosen, which the status reports too.
-  const { status: connection, pending: unsent } = useSyncStatus()
+  const { status: connection, pending: unsent, auth } = useSyncStatus()
   const clientId = session.client.clientId
   return (
     <header>
@@ -146,6 +147,7 @@ function Header({ session, onSignOut }: { session: Session; onSignOut: () => voi
       <span role="status" className="status" data-state={connection} title={clientId ? `client ${clientId}` : undefined}>
         {connection}
       </span>
+      {auth === 'refused' && <span data-testid="auth-refused">signed out by the server: sign in again</span>}
       <span data-testid="unsent" data-count={unsent}>
         {unsent === 0 ? 'all saved' : `${unsent} unsent`}
       </span>

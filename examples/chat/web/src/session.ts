@@ -6,7 +6,7 @@
 import { ShoalClient, ShoalError } from '@shoal/client'
 import { bindMutators, type MutatorHandle } from '@shoal/db'
 import { shapeCollection, useShape } from '@shoal/react'
-import { currentToken, type Auth } from './auth'
+import { currentToken, renew, type Auth } from './auth'
 import type { MutatorName, Mutators, ShapeName, Shapes } from './shoal.gen'
 
 export type RowOf<S extends ShapeName> = Shapes[S]['row']
@@ -62,7 +62,13 @@ export class Session {
     // back; it runs with the browser's WebSocket and an IndexedDB outbox by default.
     this.client = new ShoalClient({
       baseUrl: location.origin,
+      // Named here rather than read from a token: the page opens offline too, before any token
+      // can be fetched, and shows this user's cached rows and pending writes.
+      userId: auth.user,
       getToken: () => currentToken(auth),
+      // The server refused the token (expired, revoked): a dev sign-in fetches a fresh one; a
+      // pasted token cannot be renewed here (the header says so: syncStatus.auth).
+      refreshToken: async () => (auth.kind === 'dev' ? (await renew(auth)).token : null),
       onError: (e) => this.report(e),
     })
 
@@ -117,5 +123,10 @@ export class Session {
 
   async close() {
     await this.client.close()
+  }
+
+  /** Sign out: close, and delete this user's cached rows and unsent writes from this browser. */
+  async signOut() {
+    await this.client.signOut({ purge: true })
   }
 }
