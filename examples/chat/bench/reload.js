@@ -1,0 +1,100 @@
+// Benchmark: a reload of the example page over a row cache of 10,000 messages, in Chromium, to the
+// first rows on screen. The app runs as `bash scripts/dev.sh` runs it (examples/chat/dev-server.js);
+// a Node client seeds a channel with N messages, the page shows them once (filling its IndexedDB
+// cache), then each run reloads the page with every socket to /sync refused, so only the cache can
+// answer, and reads two moments relative to the navigation's start: the first message row in the
+// DOM, and all N of them. Prints figures; asserts nothing.
+//
+//   mvn -B -q install -DskipTests              # builds examples/chat/build/engine.js
+//   node examples/chat/bench/reload.js         # 10,000 rows, 5 runs
+//   node examples/chat/bench/reload.js --rows=2000 --runs=3
+
+import { existsSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { WebSocket } from 'ws'
+import { ShoalClient, memoryStorage } from '@shoal/client'
+import { startDevServer } from '../dev-server.js'
+
+const arg = (name, d) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d)
+const ROWS = arg('rows', 10_000)
+const RUNS = arg('runs', 5)
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync)
+if (!CHROMIUM) throw new Error('Chromium is not installed (apt-get install chromium)')
+
+const server = await startDevServer()
+const { chromium } = await import('playwright-core')
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] })
+try {
+  const context = await browser.newContext()
+  // The first message row, and the moment all are there, relative to the navigation's start.
+  await context.addInitScript((rows) => {
+    const seen = () => document.querySelectorAll('ul[aria-label="Messages"] li[data-id]').length
+    new MutationObserver(() => {
+      const n = seen()
+      if (n > 0 && window.__firstRowsMs === undefined) window.__firstRowsMs = performance.now()
+      if (n >= rows && window.__allRowsMs === undefined) window.__allRowsMs = performance.now()
+    }).observe(document, { childList: true, subtree: true })
+  }, ROWS)
+  const page = await context.newPage()
+  await page.goto(server.url + '/')
+  await page.getByLabel(/Your name/).fill('bench')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByLabel('New channel name').fill('big')
+  await page.getByRole('button', { name: 'Create' }).click()
+  await page.waitForURL(/#\/c\//)
+  const channelId = /#\/c\/(.+)$/.exec(page.url())[1]
+
+  // Seed from Node, as the same user (its own client id), in chunks.
+  const { token } = await (await fetch(`${server.url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sub":"bench"}' })).json()
+  const seeder = new ShoalClient({ baseUrl: server.url, WebSocket, getToken: () => token, storage: memoryStorage(), outboxMax: ROWS + 10, onError: () => {} })
+  await page.getByText('No messages.').waitFor() // the channel exists on the server once its view is hydrated
+  const t0 = Date.now()
+  for (let i = 0; i < ROWS; i += 1000) {
+    const chunk = []
+    for (let j = i; j < Math.min(ROWS, i + 1000); j++) {
+      chunk.push(seeder.mutate('sendMessage', { id: `m-${String(j).padStart(6, '0')}`, channelId, text: `message number ${j}, of an ordinary length for a chat` }))
+    }
+    await Promise.all(chunk)
+  }
+  await seeder.close()
+  console.log(`seeded ${ROWS} messages in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+
+  // Shown once online: the page's cache now holds them.
+  await page.waitForFunction((rows) => document.querySelectorAll('ul[aria-label="Messages"] li[data-id]').length >= rows, ROWS, { timeout: 300_000 })
+  await page.waitForFunction(async (rows) => {
+    const db = await new Promise((resolve, reject) => {
+      const req = indexedDB.open('shoal-cache')
+      req.onsuccess = () => resolve(req.result)
+      req.onerror = () => reject(req.error)
+    })
+    const subs = await new Promise((resolve) => {
+      const req = db.transaction('subs').objectStore('subs').getAll()
+      req.onsuccess = () => resolve(req.result)
+    })
+    db.close()
+    return subs.some((m) => m.shape === 'messagesByChannel' && m.rows >= rows)
+  }, ROWS, { timeout: 120_000, polling: 200 })
+
+  await page.routeWebSocket(/\/sync/, (ws) => ws.close()) // only the cache can answer
+  const first = []
+  const all = []
+  for (let i = 0; i < RUNS; i++) {
+    await page.reload()
+    await page.waitForFunction(() => window.__allRowsMs !== undefined, null, { timeout: 120_000 })
+    const m = await page.evaluate(() => ({ first: window.__firstRowsMs, all: window.__allRowsMs }))
+    first.push(m.first)
+    all.push(m.all)
+  }
+  const summary = (ms) => {
+    const s = [...ms].sort((a, b) => a - b)
+    return `median ${s[Math.floor(s.length / 2)].toFixed(0)} ms, min ${s[0].toFixed(0)} ms, max ${s[s.length - 1].toFixed(0)} ms (${s.length} runs)`
+  }
+  console.log(`reload over a ${ROWS}-row cache, /sync refused, Chromium ${browser.version()}:`)
+  console.log(`  navigation start -> first message rows in the DOM: ${summary(first)}`)
+  console.log(`  navigation start -> all ${ROWS} rows in the DOM:     ${summary(all)}`)
+  console.log(`date: ${new Date().toISOString()}`)
+  console.log(`machine: ${cpus().length} cpus, ${cpus()[0]?.model ?? '?'}; node ${process.version}`)
+} finally {
+  await browser.close()
+  await server.stop()
+}
