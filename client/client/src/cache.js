@@ -56,6 +56,7 @@ export class RowCache {
     this.bytesMax = bytesMax
     this.maxAgeMs = maxAgeMs
     this.queue = Promise.resolve() // writes, one after another, in the order pokes were applied
+    this.waiting = new Map() // subscription -> its changes not yet written, merged: { reset, ops, meta }
     this.inUse = new Map() // key -> number of subscriptions of this client using it
     this.evictTimer = null
   }
@@ -135,17 +136,31 @@ export class RowCache {
       usedAt: Date.now(),
     }
     const reset = change.reset === true
-    this.queue = this.queue.then(async () => {
-      if (!reset && !sub.written) return // diverged: wait for a reset
-      try {
-        const ok = await this.storage.cacheWrite(sub.cacheKey, { meta, expect: reset ? null : sub.written, reset, ops })
-        sub.written = ok ? meta.cursor : null
-      } catch (cause) {
-        sub.written = null
-        this.client.reportError(new ShoalError('STORAGE', 'could not write the row cache; the rows stay in memory.', { cause }))
-      }
-    })
+    // Changes not yet written are merged (a write per poke falls behind a fast stream of small
+    // pokes): the merged write still goes from one poke's end to a later one's, atomically.
+    const waiting = this.waiting.get(sub)
+    if (waiting) {
+      if (reset) (waiting.reset = true), (waiting.ops = ops)
+      else for (const op of ops) waiting.ops.push(op)
+      waiting.meta = meta
+    } else {
+      this.waiting.set(sub, { reset, ops, meta })
+      this.queue = this.queue.then(() => this.write(sub))
+    }
     this.scheduleEvict()
+  }
+
+  async write(sub) {
+    const w = this.waiting.get(sub)
+    this.waiting.delete(sub)
+    if (!w || (!w.reset && !sub.written)) return // diverged: wait for a reset
+    try {
+      const ok = await this.storage.cacheWrite(sub.cacheKey, { meta: w.meta, expect: w.reset ? null : sub.written, reset: w.reset, ops: w.ops })
+      sub.written = ok ? w.meta.cursor : null
+    } catch (cause) {
+      sub.written = null
+      this.client.reportError(new ShoalError('STORAGE', 'could not write the row cache; the rows stay in memory.', { cause }))
+    }
   }
 
   /** Resolves once every write queued so far has finished. */

@@ -61,7 +61,7 @@ try {
 
   // Shown once online: the page's cache now holds them.
   await page.waitForFunction((rows) => document.querySelectorAll('ul[aria-label="Messages"] li[data-id]').length >= rows, ROWS, { timeout: 300_000 })
-  await page.waitForFunction(async (rows) => {
+  const cachedRows = () => page.evaluate(async () => {
     const db = await new Promise((resolve, reject) => {
       const req = indexedDB.open('shoal-cache')
       req.onsuccess = () => resolve(req.result)
@@ -72,9 +72,12 @@ try {
       req.onsuccess = () => resolve(req.result)
     })
     db.close()
-    return subs.some((m) => m.shape === 'messagesByChannel' && m.rows >= rows)
-  }, ROWS, { timeout: 120_000, polling: 200 })
-
+    return Math.max(0, ...subs.filter((m) => m.shape === 'messagesByChannel').map((m) => m.rows))
+  })
+  for (const deadline = Date.now() + 120_000; (await cachedRows()) < ROWS; ) {
+    if (Date.now() > deadline) throw new Error(`the cache holds ${await cachedRows()} rows, not ${ROWS}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
   await page.routeWebSocket(/\/sync/, (ws) => ws.close()) // only the cache can answer
   const first = []
   const all = []
