@@ -12,10 +12,11 @@
 
 import { utf8Length } from './cache.js'
 import { ShoalError } from './errors.js'
+import { AUTH_SUBPROTOCOL_PREFIX, CLOSE, LIMITS, PROTOCOL_VERSION, SUBPROTOCOL } from './wire.gen.js'
 
 // What a server that does not say its limits in `connected` enforces by default.
-const PUSH_MUTATIONS_MAX = 100
-const FRAME_BYTES_MAX = 1 << 20
+const PUSH_MUTATIONS_MAX = LIMITS.mutationsPerPushMax
+const FRAME_BYTES_MAX = LIMITS.frameBytesMax
 const PUSH_BYTES_TARGET = 512 * 1024 // a push frame stays under this many UTF-8 bytes, or under the frame limit if lower
 const PUSH_ENVELOPE_BYTES = 64 // {"type":"push","mutations":[...]} around the mutations
 
@@ -77,9 +78,9 @@ export class ShardConnection {
       return this.retry()
     }
     if (this.stopped) return (this.active = false)
-    const url = `${c.wsBase}/sync?shard=${encodeURIComponent(this.shard)}&client=${encodeURIComponent(c.clientId)}&v=1`
+    const url = `${c.wsBase}/sync?shard=${encodeURIComponent(this.shard)}&client=${encodeURIComponent(c.clientId)}&v=${PROTOCOL_VERSION}`
     // Browsers cannot set headers on a WebSocket: the token rides as a subprotocol.
-    const protocols = token ? ['shoal-v1', `shoal-auth.${token}`] : ['shoal-v1']
+    const protocols = token ? [SUBPROTOCOL, `${AUTH_SUBPROTOCOL_PREFIX}${token}`] : [SUBPROTOCOL]
     let ws
     try {
       ws = new c.WebSocket(url, protocols)
@@ -129,18 +130,18 @@ export class ShardConnection {
     this.poke = null // a poke whose end never came is discarded
     this.sent.clear()
     // The server closes with 4009 at the first frame over its limit: the oldest unanswered push.
-    if (code === 4009) this.pushRefused('FRAME_TOO_LARGE', 'the server closed the socket: a frame was over its size limit.')
+    if (code === CLOSE.FRAME_TOO_LARGE) this.pushRefused('FRAME_TOO_LARGE', 'the server closed the socket: a frame was over its size limit.')
     this.inFlight = []
     clearInterval(this.heartbeat)
     clearTimeout(this.pushTimer)
     this.pushTimer = null
     if (this.stopped) {
       // nothing more to do
-    } else if (code === 4003) {
+    } else if (code === CLOSE.SHARD_FORBIDDEN) {
       this.fail(new ShoalError('FORBIDDEN', `this user may not use shard "${this.shard}".`))
-    } else if (code === 4002) {
-      this.fail(new ShoalError('PROTOCOL_VERSION', 'the server refused protocol version 1.'))
-    } else if (!wasConnected && this.socketToken && code !== 4001) {
+    } else if (code === CLOSE.PROTOCOL_VERSION) {
+      this.fail(new ShoalError('PROTOCOL_VERSION', `the server refused protocol version ${PROTOCOL_VERSION}.`))
+    } else if (!wasConnected && this.socketToken && code !== CLOSE.TOKEN_EXPIRED) {
       // The upgrade failed: a refused token is not retried with backoff, it is the app's to renew.
       const token = this.socketToken
       this.socketToken = null
@@ -154,7 +155,7 @@ export class ShardConnection {
       })
     } else {
       // An expired token is refreshed at once (connect() asks getToken() again).
-      this.retry(code === 4001 && this.attempt === 0 ? 0 : undefined)
+      this.retry(code === CLOSE.TOKEN_EXPIRED && this.attempt === 0 ? 0 : undefined)
     }
     this.client.updateStatus()
   }
@@ -168,7 +169,7 @@ export class ShardConnection {
     if (this.upgradeStatus) return this.upgradeStatus === 401
     if (typeof globalThis.fetch !== 'function' || !this.client.browserOnline) return false
     try {
-      const url = `${this.client.wsBase.replace(/^ws/, 'http')}/sync?shard=${encodeURIComponent(this.shard)}&client=${encodeURIComponent(this.client.clientId)}&v=1`
+      const url = `${this.client.wsBase.replace(/^ws/, 'http')}/sync?shard=${encodeURIComponent(this.shard)}&client=${encodeURIComponent(this.client.clientId)}&v=${PROTOCOL_VERSION}`
       const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' })
       return res.status === 401
     } catch {

@@ -8,9 +8,9 @@ import { defaultLocks, processLocks, webLocks } from './locks.js'
 import { Outbox } from './outbox.js'
 import { defaultStorage, indexedDBStorage, memoryStorage } from './storage.js'
 
-export { ShoalError, memoryStorage, indexedDBStorage, webLocks, processLocks }
+import { DEFAULT_SHARD } from './wire.gen.js'
 
-export const DEFAULT_SHARD = '__root__'
+export { ShoalError, memoryStorage, indexedDBStorage, webLocks, processLocks, DEFAULT_SHARD }
 
 export class ShoalClient {
   /** @param {import('./index.js').ShoalClientOptions} options */
