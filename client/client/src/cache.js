@@ -84,10 +84,9 @@ export class RowCache {
     }
     if (!entry || entry.meta.userId !== this.client.userId || !entry.meta.cursor) return
     const rows = []
-    for (const r of entry.rows) {
-      rows.push({ op: 'put', table: r.table, id: r.id, doc: r.doc })
-      sub.sizes.set(rowKey(r), utf8Length(JSON.stringify(r.doc)))
-    }
+    for (const r of entry.rows) rows.push({ op: 'put', table: r.table, id: r.id, doc: r.doc })
+    // Each row's size is measured at the first write, off the path to the first paint.
+    sub.unsized = entry.rows
     sub.cursor = { ...entry.meta.cursor }
     sub.written = { ...entry.meta.cursor }
     sub.cached = true
@@ -96,8 +95,11 @@ export class RowCache {
     } catch (err) {
       this.client.reportError(err)
     }
-    // Mark it used now: eviction goes by last use.
-    this.enqueue(sub, { reset: false, rows: [] }, sub.cursor)
+    // Mark it used: eviction goes by last use (after the first paint: it measures every row).
+    const touch = setTimeout(() => {
+      if (sub.unsized && !this.client.closed && this.inUse.has(sub.cacheKey)) this.enqueue(sub, { reset: false, rows: [] }, sub.written ?? sub.cursor)
+    }, 1000)
+    touch.unref?.()
   }
 
   use(key, delta) {
@@ -113,6 +115,10 @@ export class RowCache {
   /** Queues the atomic write of one subscription's change and its new cursor. */
   enqueue(sub, change, cursor) {
     if (!this.enabled || !sub.cacheKey) return
+    if (sub.unsized) {
+      for (const r of sub.unsized) sub.sizes.set(rowKey(r), utf8Length(JSON.stringify(r.doc)))
+      sub.unsized = null
+    }
     if (change.reset) sub.sizes.clear()
     const ops = []
     for (const op of change.rows) {

@@ -58,7 +58,7 @@ export class ShoalClient {
     this.connections = new Map()
     this.subscriptionCount = 0
     this.closed = false
-    this.userId = undefined
+    this.userId = userId // else the token's `sub`, once `ready`
     this.outbox = undefined
     this.storage = storage
     /** Each subscription's rows and cursor on the device (cache.js); off for a storage without cache methods. */
@@ -198,11 +198,13 @@ export class ShoalClient {
   subscribeShape(shape, args, onChange, { shard = this.shard, onError } = {}) {
     const sub = { id: `s${++this.subscriptionCount}`, shape, args: args ?? {}, onChange, onError, cursor: null, live: false }
     let active = true
+    // The last rows on this device first, before any socket: then resume from their cursor. With
+    // the user named up front, reading them does not wait for the outbox.
+    const early = this.userId !== undefined ? this.cache.hydrate(sub, shard) : undefined
     this.ready
       .then(async () => {
         if (!active || this.closed) return
-        // The last rows on this device first, before any socket: then resume from their cursor.
-        await this.cache.hydrate(sub, shard)
+        await (early ?? this.cache.hydrate(sub, shard))
         if (!active || this.closed) return this.cache.release(sub)
         this.connection(shard).subscribe(sub)
       })

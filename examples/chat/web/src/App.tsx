@@ -193,11 +193,18 @@ function ChannelList({ session, channels, selected }: { session: Session; channe
   )
 }
 
+/** How many of a channel's newest messages are rendered at first, and how many more per click. */
+const MESSAGES_SHOWN = 200
+
 function ChannelView({ session, channelId, channel }: { session: Session; channelId: string; channel: RowOf<'myChannels'> | undefined }) {
   const { data: messages = [], isLoading } = useRows('messagesByChannel', { channelId })
   const send = useMutator(session.m.sendMessage)
   const [text, setText] = useState('')
   const sorted = useMemo(() => [...messages].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)), [messages])
+  // The newest messages only, more on demand: a channel of 10,000 messages (all in the collection,
+  // from the row cache) still paints its first rows at once.
+  const [shown, setShown] = useState(MESSAGES_SHOWN)
+  const visible = sorted.length > shown ? sorted.slice(sorted.length - shown) : sorted
   const end = useRef<HTMLLIElement>(null)
   useEffect(() => {
     end.current?.scrollIntoView({ block: 'end' })
@@ -213,8 +220,13 @@ function ChannelView({ session, channelId, channel }: { session: Session; channe
     <section className="messages" aria-label="Channel">
       {channel ? <ChannelHeader session={session} channel={channel} /> : <h2 data-testid="channel-title">{channelId} (not one of your channels)</h2>}
       {isLoading && <p className="muted">Loading…</p>}
+      {sorted.length > visible.length && (
+        <button className="earlier" onClick={() => setShown((n) => n + MESSAGES_SHOWN)}>
+          Show earlier messages ({sorted.length - visible.length})
+        </button>
+      )}
       <ul className="plain" aria-label="Messages">
-        {sorted.map((m) => {
+        {visible.map((m) => {
           const pending = (m as { $hasPendingWrites?: boolean }).$hasPendingWrites === true
           return (
             <li key={m.id} data-id={m.id} className={pending ? 'pending' : undefined}>

@@ -108,6 +108,11 @@ export class Session {
       },
     }
     this.m = bindMutators(client, {}, defs)
+    // Start the views the page opens with now, before React renders: their cached rows are read
+    // while the page is still loading.
+    void collectionOf(client, 'myChannels', {}).preload()
+    const channel = /^#\/c\/([A-Za-z0-9_.:-]{1,128})$/.exec(location.hash)?.[1]
+    if (channel) void collectionOf(client, 'messagesByChannel', { channelId: channel }).preload()
   }
 
   /** Errors nobody awaits (a replayed write refused, a bad frame), shown until dismissed. */
