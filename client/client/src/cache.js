@@ -218,8 +218,9 @@ export class RowCache {
       total -= m.bytes ?? 0
     }
     if (evicted.length) {
-      this.queue = this.queue.then(() => this.storage.cacheDelete(evicted))
-      await this.queue
+      const deleted = this.queue.then(() => this.storage.cacheDelete(evicted))
+      this.queue = deleted.catch(() => {}) // the queue never rejects: later writes still run
+      await deleted
     }
     return evicted
   }
