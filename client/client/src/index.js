@@ -111,7 +111,7 @@ export class ShoalClient {
       }
       conn.open()
     }
-    this.cache.scheduleEvict(0)
+    this.cache.scheduleEvict(5000) // later: not on the path to the first paint
     // Listeners hear once that the outbox is chosen: an adopted one's pending count is known now.
     this.updateStatus(true)
   }
