@@ -277,7 +277,8 @@ export class ShardConnection {
       frameBytesMax: positive(limits.frameBytesMax) ?? FRAME_BYTES_MAX,
       mutationsPerPushMax: positive(limits.mutationsPerPushMax) ?? PUSH_MUTATIONS_MAX,
     }
-    this.pushMax = Math.min(this.pushMax, this.limits.mutationsPerPushMax)
+    // Said limits are taken as they are; without them, what refusals taught this connection stays.
+    this.pushMax = msg.limits ? this.limits.mutationsPerPushMax : Math.min(this.pushMax, this.limits.mutationsPerPushMax)
     const s = c.outbox.shard(this.shard)
     if (msg.lastMutationId < s.confirmed) {
       c.warn(
