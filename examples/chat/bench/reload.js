@@ -29,6 +29,18 @@ try {
   const context = await browser.newContext()
   // The first message row, and the moment all are there, relative to the navigation's start.
   await context.addInitScript((rows) => {
+    // When the row cache's largest read (a getAll on its `rows` store) came back: the phase breakdown.
+    const getAll = IDBObjectStore.prototype.getAll
+    IDBObjectStore.prototype.getAll = function (...args) {
+      const req = getAll.apply(this, args)
+      if (this.name === 'rows') {
+        req.addEventListener('success', () => {
+          const n = req.result.reduce((a, b) => a + (typeof b === 'string' ? b.length : 0), 0)
+          if (n > (window.__cacheReadChars ?? 0)) (window.__cacheReadChars = n), (window.__cacheReadMs = performance.now())
+        })
+      }
+      return req
+    }
     // Rendered rows, plus those the "Show earlier messages (n)" button holds back.
     window.__messagesTotal = () => {
       const shown = document.querySelectorAll('ul[aria-label="Messages"] li[data-id]').length
@@ -87,18 +99,29 @@ try {
   await page.routeWebSocket(/\/sync/, (ws) => ws.close()) // only the cache can answer
   const first = []
   const all = []
+  const script = []
+  const read = []
   for (let i = 0; i < RUNS; i++) {
     await page.reload()
     await page.waitForFunction(() => window.__allRowsMs !== undefined, null, { timeout: 120_000 })
-    const m = await page.evaluate(() => ({ first: window.__firstRowsMs, all: window.__allRowsMs }))
+    const m = await page.evaluate(() => ({
+      first: window.__firstRowsMs,
+      all: window.__allRowsMs,
+      script: performance.getEntriesByType('resource').find((e) => e.name.endsWith('/app.js'))?.responseEnd,
+      read: window.__cacheReadMs,
+    }))
     first.push(m.first)
     all.push(m.all)
+    script.push(m.script ?? NaN)
+    read.push(m.read ?? NaN)
   }
   const summary = (ms) => {
     const s = [...ms].sort((a, b) => a - b)
     return `median ${s[Math.floor(s.length / 2)].toFixed(0)} ms, min ${s[0].toFixed(0)} ms, max ${s[s.length - 1].toFixed(0)} ms (${s.length} runs)`
   }
   console.log(`reload over a ${ROWS}-row cache, /sync refused, Chromium ${browser.version()}:`)
+  console.log(`  navigation start -> app.js loaded:                 ${summary(script)}`)
+  console.log(`  navigation start -> the cache's rows read (IndexedDB): ${summary(read)}`)
   console.log(`  navigation start -> first message rows in the DOM: ${summary(first)}`)
   console.log(`  navigation start -> all ${ROWS} rows in the collection (the newest 200 rendered): ${summary(all)}`)
   console.log(`date: ${new Date().toISOString()}`)
