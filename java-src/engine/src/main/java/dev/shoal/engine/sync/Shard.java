@@ -130,7 +130,7 @@ public final class Shard {
         Auth auth = new Auth(userId, json.parse(claimsJson));
         if (!app.allows(auth, shardName)) {
             peers.send(conn, ServerFrames.error(ErrorCode.FORBIDDEN, userId + " may not use shard " + shardName, null));
-            peers.close(conn, 4003, "forbidden");
+            peers.close(conn, dev.shoal.protocol.Wire.CLOSE_SHARD_FORBIDDEN, "forbidden");
             return;
         }
         sql.exec("INSERT OR REPLACE INTO __shoal_conns (conn, identity, client, claims, exp) VALUES (?, ?, ?, ?, ?)",
