@@ -205,7 +205,8 @@ export class ShoalClient {
       .then(async () => {
         if (!active || this.closed) return
         await (early ?? this.cache.hydrate(sub, shard))
-        if (!active || this.closed) return this.cache.release(sub)
+        if (!active) return // unsubscribe() released it
+        if (this.closed) return this.cache.release(sub)
         this.connection(shard).subscribe(sub)
       })
       .catch((err) => onError?.(err))
