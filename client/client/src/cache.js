@@ -82,7 +82,7 @@ export class RowCache {
       this.client.reportError(new ShoalError('STORAGE', 'could not read the row cache; syncing from the server.', { cause }))
       return
     }
-    if (!entry || entry.meta.userId !== this.client.userId || !entry.meta.cursor) return
+    if (!entry || entry.meta.userId !== this.client.userId || !entry.meta.cursor || sub.dropped) return
     const rows = []
     for (const r of entry.rows) rows.push({ op: 'put', table: r.table, id: r.id, doc: r.doc })
     // Each row's size is measured at the first write, off the path to the first paint.

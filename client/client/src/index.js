@@ -213,6 +213,7 @@ export class ShoalClient {
     return () => {
       if (!active) return
       active = false
+      sub.dropped = true // a cache read still under way hands nothing over
       this.cache.release(sub)
       this.connections.get(shard)?.unsubscribe(sub.id)
     }
