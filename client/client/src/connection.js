@@ -10,10 +10,15 @@
 //   covers it has been handed to every subscription, so the synced rows and
 //   the end of the optimistic overlay land together.
 
+import { utf8Length } from './cache.js'
 import { ShoalError } from './errors.js'
+import { AUTH_SUBPROTOCOL_PREFIX, CLOSE, LIMITS, PROTOCOL_VERSION, SUBPROTOCOL } from './wire.gen.js'
 
-const PUSH_MUTATIONS_MAX = 100 // the server's limit per push
-const PUSH_BYTES_MAX = 512 * 1024 // well under the server's 1 MiB frame limit
+// What a server that does not say its limits in `connected` enforces by default.
+const PUSH_MUTATIONS_MAX = LIMITS.mutationsPerPushMax
+const FRAME_BYTES_MAX = LIMITS.frameBytesMax
+const PUSH_BYTES_TARGET = 512 * 1024 // a push frame stays under this many UTF-8 bytes, or under the frame limit if lower
+const PUSH_ENVELOPE_BYTES = 64 // {"type":"push","mutations":[...]} around the mutations
 
 export class ShardConnection {
   /** @param {import('./index.js').ShoalClient} client @param {string} shard */
@@ -37,6 +42,11 @@ export class ShardConnection {
     this.sent = new Set() // mutations pushed on the current socket
     this.pushTimer = null
     this.pushAttempt = 0
+    // The server's limits (connected.limits), and how many mutations a push may hold now: lowered
+    // when the server refuses a push as a whole, so a batch never wedges.
+    this.limits = { frameBytesMax: FRAME_BYTES_MAX, mutationsPerPushMax: PUSH_MUTATIONS_MAX }
+    this.pushMax = PUSH_MUTATIONS_MAX
+    this.inFlight = [] // the push frames sent on this socket and not answered yet, oldest first
   }
 
   // ---- lifecycle -------------------------------------------------------------
@@ -68,9 +78,9 @@ export class ShardConnection {
       return this.retry()
     }
     if (this.stopped) return (this.active = false)
-    const url = `${c.wsBase}/sync?shard=${encodeURIComponent(this.shard)}&client=${encodeURIComponent(c.clientId)}&v=1`
+    const url = `${c.wsBase}/sync?shard=${encodeURIComponent(this.shard)}&client=${encodeURIComponent(c.clientId)}&v=${PROTOCOL_VERSION}`
     // Browsers cannot set headers on a WebSocket: the token rides as a subprotocol.
-    const protocols = token ? ['shoal-v1', `shoal-auth.${token}`] : ['shoal-v1']
+    const protocols = token ? [SUBPROTOCOL, `${AUTH_SUBPROTOCOL_PREFIX}${token}`] : [SUBPROTOCOL]
     let ws
     try {
       ws = new c.WebSocket(url, protocols)
@@ -82,9 +92,16 @@ export class ShardConnection {
     }
     this.ws = ws
     this.lastHeard = Date.now()
+    this.socketToken = token
+    this.upgradeStatus = 0
     ws.onmessage = (e) => this.ws === ws && this.onMessage(e.data)
     ws.onclose = (e) => this.ws === ws && this.onClosed(e.code)
-    ws.onerror = () => {} // a close event follows; its code tells what happened
+    // A close event follows; its code tells what happened. Node's `ws` names a refused upgrade's
+    // status here ("Unexpected server response: 401"); a browser does not (see authRefused).
+    ws.onerror = (e) => {
+      const status = /Unexpected server response: (\d+)/.exec(String(e?.message ?? ''))
+      if (status && this.ws === ws) this.upgradeStatus = Number(status[1])
+    }
     this.heartbeat = setInterval(() => this.beat(), c.heartbeatMs)
     this.heartbeat.unref?.()
   }
@@ -106,25 +123,58 @@ export class ShardConnection {
   }
 
   onClosed(code) {
+    const wasConnected = this.connected
     this.ws = null
     this.active = false
     this.connected = false
     this.poke = null // a poke whose end never came is discarded
     this.sent.clear()
+    // The server closes with 4009 at the first frame over its limit: the oldest unanswered push.
+    if (code === CLOSE.FRAME_TOO_LARGE) this.pushRefused('FRAME_TOO_LARGE', 'the server closed the socket: a frame was over its size limit.')
+    this.inFlight = []
     clearInterval(this.heartbeat)
     clearTimeout(this.pushTimer)
     this.pushTimer = null
     if (this.stopped) {
       // nothing more to do
-    } else if (code === 4003) {
+    } else if (code === CLOSE.SHARD_FORBIDDEN) {
       this.fail(new ShoalError('FORBIDDEN', `this user may not use shard "${this.shard}".`))
-    } else if (code === 4002) {
-      this.fail(new ShoalError('PROTOCOL_VERSION', 'the server refused protocol version 1.'))
+    } else if (code === CLOSE.PROTOCOL_VERSION) {
+      this.fail(new ShoalError('PROTOCOL_VERSION', `the server refused protocol version ${PROTOCOL_VERSION}.`))
+    } else if (!wasConnected && this.socketToken && code !== CLOSE.TOKEN_EXPIRED) {
+      // The upgrade failed: a refused token is not retried with backoff, it is the app's to renew.
+      const token = this.socketToken
+      this.socketToken = null
+      this.active = true // checking; no other attempt meanwhile
+      this.tokenRefused(token).then((refused) => {
+        this.active = false
+        if (this.stopped) return
+        if (refused) this.client.authRefused(this)
+        else this.retry()
+        this.client.updateStatus()
+      })
     } else {
       // An expired token is refreshed at once (connect() asks getToken() again).
-      this.retry(code === 4001 && this.attempt === 0 ? 0 : undefined)
+      this.retry(code === CLOSE.TOKEN_EXPIRED && this.attempt === 0 ? 0 : undefined)
     }
     this.client.updateStatus()
+  }
+
+  /**
+   * Whether the server refused `token` (HTTP 401) rather than the network failing. Node's `ws`
+   * says the status; elsewhere ask the Worker: GET /sync with the token as a header answers 401
+   * for a refused token and 426 otherwise.
+   */
+  async tokenRefused(token) {
+    if (this.upgradeStatus) return this.upgradeStatus === 401
+    if (typeof globalThis.fetch !== 'function' || !this.client.browserOnline) return false
+    try {
+      const url = `${this.client.wsBase.replace(/^ws/, 'http')}/sync?shard=${encodeURIComponent(this.shard)}&client=${encodeURIComponent(this.client.clientId)}&v=${PROTOCOL_VERSION}`
+      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' })
+      return res.status === 401
+    } catch {
+      return false // no answer: the network, not the token
+    }
   }
 
   retry(delay) {
@@ -221,6 +271,14 @@ export class ShardConnection {
     this.connected = true
     this.attempt = 0
     this.epoch = msg.epoch
+    // The server's effective limits; a server that does not send them enforces the defaults.
+    const limits = msg.limits ?? {}
+    this.limits = {
+      frameBytesMax: positive(limits.frameBytesMax) ?? FRAME_BYTES_MAX,
+      mutationsPerPushMax: positive(limits.mutationsPerPushMax) ?? PUSH_MUTATIONS_MAX,
+    }
+    // Said limits are taken as they are; without them, what refusals taught this connection stays.
+    this.pushMax = msg.limits ? this.limits.mutationsPerPushMax : Math.min(this.pushMax, this.limits.mutationsPerPushMax)
     const s = c.outbox.shard(this.shard)
     if (msg.lastMutationId < s.confirmed) {
       c.warn(
@@ -257,6 +315,8 @@ export class ShardConnection {
       } catch (err) {
         this.client.reportError(err)
       }
+      // The same rows and the new cursor, in one atomic write of the row cache.
+      this.client.cache.enqueue(sub, change, at)
     }
     for (const sub of this.subs.values()) if (sub.live) sub.cursor = { seq: end.seq, epoch: end.epoch }
     this.confirmUpTo(end.lastMutationId)
@@ -277,10 +337,12 @@ export class ShardConnection {
       this.waiters.delete(m)
     }
     this.awaitingPoke = this.awaitingPoke.filter((a) => a.id > last || (a.resolve(), false))
-    if (done.length) c.outbox.save().catch((err) => c.reportError(err))
+    // The outbox lets go of them only once the rows that show them are in the cache.
+    if (done.length) c.cache.settled().then(() => c.outbox.save()).catch((err) => c.reportError(err))
   }
 
   onPushResult(results) {
+    this.inFlight.shift() // answers come in the order pushes were sent
     const c = this.client
     const ob = c.outbox
     let changed = false
@@ -318,7 +380,8 @@ export class ShardConnection {
             ...(typeof r.shard === 'string' ? { shard: r.shard } : {}),
           })
           if (w) w.reject(err)
-          else c.reportError(err) // replayed from a previous page: nobody else will hear of it
+          // Replayed from a previous page: nobody else will hear of it.
+          if (!w || w.adopted) c.reportError(err)
         }
         changed = true
       }
@@ -335,9 +398,14 @@ export class ShardConnection {
     if (sub) {
       this.subs.delete(sub.id) // a refused subscription is not held by the server
       if (msg.code === 'WRONG_SHARD' && typeof msg.shard === 'string' && !sub.moved) return c.moveSubscription(sub, msg.shard)
+      c.cache.remove(sub) // nor are its rows to be shown again
       return sub.onError ? sub.onError(err) : c.reportError(err)
     }
     if (msg.code === 'TOKEN_EXPIRED' || msg.code === 'PROTOCOL_VERSION') return // the close that follows handles it
+    if (msg.code === 'BAD_FRAME' && this.inFlight.length) {
+      // A push refused as a whole (e.g. more mutations than the server takes): nothing in it ran.
+      return this.pushRefused('BAD_FRAME', msg.message ?? 'the server refused the push.')
+    }
     c.reportError(err)
   }
 
@@ -383,15 +451,27 @@ export class ShardConnection {
   }
 
   /** Push every persisted mutation not yet sent on this socket, in id order. */
+  // Batches are cut by the UTF-8 size of the frame, as the server counts it, and by the number of
+  // mutations it takes (connected.limits, lowered further by refusals): a batch is never resent as
+  // the same frame the server refused.
   flushPush() {
     if (!this.connected || this.pushTimer) return
+    const budget = Math.min(PUSH_BYTES_TARGET, this.limits.frameBytesMax) - PUSH_ENVELOPE_BYTES
     let batch = []
     let bytes = 0
-    for (const m of this.client.outbox.shard(this.shard).pending) {
+    for (const m of [...this.client.outbox.shard(this.shard).pending]) {
       if (this.unsaved.has(m)) break // saves finish in order: the rest are unsaved too
       if (this.sent.has(m)) continue
-      const size = JSON.stringify(m.args).length + m.name.length + 32
-      if (batch.length === PUSH_MUTATIONS_MAX || (batch.length && bytes + size > PUSH_BYTES_MAX)) {
+      const size = utf8Length(JSON.stringify({ id: m.id, name: m.name, args: m.args })) + 1
+      if (size > this.limits.frameBytesMax - PUSH_ENVELOPE_BYTES) {
+        // Alone it is over the server's frame limit: sending it would close the socket, forever.
+        if (batch.length) this.sendPush(batch)
+        batch = []
+        bytes = 0
+        this.refuseLocally(m, 'FRAME_TOO_LARGE', `it takes ${size} bytes, over the server's frame limit (${this.limits.frameBytesMax}).`)
+        continue
+      }
+      if (batch.length && (batch.length >= this.pushMax || bytes + size > budget)) {
         this.sendPush(batch)
         batch = []
         bytes = 0
@@ -405,6 +485,39 @@ export class ShardConnection {
   sendPush(batch) {
     this.send({ type: 'push', mutations: batch.map(({ id, name, args }) => ({ id, name, args })) })
     for (const m of batch) this.sent.add(m)
+    this.inFlight.push(batch)
+  }
+
+  /**
+   * The server refused a push frame as a whole (BAD_FRAME, or a close 4009): nothing in it ran.
+   * Send fewer mutations per push from now on; a single mutation refused so is given up (its
+   * promise rejects) and the ones after it are renumbered, so the outbox never wedges.
+   */
+  pushRefused(code, message) {
+    const batch = this.inFlight.shift()
+    if (!batch?.length) return
+    if (batch.length > 1) {
+      this.pushMax = Math.max(1, Math.floor(batch.length / 2))
+    } else {
+      this.refuseLocally(batch[0], code, message)
+    }
+    if (this.connected) this.retryPush()
+    else this.sent.clear()
+  }
+
+  /** Gives up a pending mutation the server can never take: its id is reused by the next one. */
+  refuseLocally(m, code, message) {
+    const c = this.client
+    const ob = c.outbox
+    if (!ob.shard(this.shard).pending.includes(m)) return
+    ob.drop(this.shard, m)
+    this.sent.clear()
+    const err = new ShoalError(code, message, { context: `mutation ${m.name} #${m.id}` })
+    const w = this.waiters.get(m)
+    this.waiters.delete(m)
+    if (w) w.reject(err)
+    if (!w || w.adopted) c.reportError(err)
+    ob.save().catch((e) => c.reportError(e))
   }
 
   retryPush() {
@@ -417,6 +530,8 @@ export class ShardConnection {
     }, backoff(this.pushAttempt++, c.reconnectMinMs, c.reconnectMaxMs))
   }
 }
+
+const positive = (n) => (Number.isInteger(n) && n > 0 ? n : undefined)
 
 /** Exponential backoff with jitter, so that clients dropped together do not return together. */
 export function backoff(attempt, minMs, maxMs) {

@@ -26,6 +26,7 @@ const HINTS = {
   POKE_TOO_LARGE: 'A poke from the server was larger than `pokeBytesMax`; raise it or subscribe to narrower shapes.',
   BAD_SERVER_FRAME: 'The server sent a frame this client cannot read; check that the worker and @shoal/client versions match.',
   TOKEN_UNAVAILABLE: 'getToken() threw or returned nothing; the client retries with backoff. Check the token provider.',
+  UNAUTHORIZED: 'The server refused the token (expired or revoked). The client stops retrying: supply a fresh one (the `refreshToken` option, or client.supplyToken()).',
   CLOSED: 'The ShoalClient was closed; its pending mutations stay in the outbox and replay when a new client adopts it.',
 }
 

@@ -4,7 +4,7 @@ export type ShoalErrorCode =
   | 'OUT_OF_ORDER' | 'CONFLICT' | 'VALIDATION' | 'MUTATOR_FAILED' | 'TOO_MANY_SUBSCRIPTIONS'
   | 'TOKEN_EXPIRED' | 'PROTOCOL_VERSION' | 'FRAME_TOO_LARGE' | 'RATE_LIMITED' | 'TOO_MANY_SOCKETS' | 'INTERNAL'
   | 'OUTBOX_FULL' | 'STORAGE' | 'IDENTITY_CHANGED' | 'POKE_TOO_LARGE' | 'BAD_SERVER_FRAME'
-  | 'TOKEN_UNAVAILABLE' | 'CLOSED'
+  | 'TOKEN_UNAVAILABLE' | 'UNAUTHORIZED' | 'CLOSED'
   | (string & {}) // a typed error thrown by an app's mutator carries its own code
 
 export declare class ShoalError extends Error {
@@ -28,7 +28,10 @@ export interface ShapeChange extends Cursor {
   /** Drop what you held for this subscription: `rows` are its whole view. */
   reset: boolean
   rows: RowOp[]
+  /** 0 for a change from the row cache. */
   lastMutationId: number
+  /** The rows this device kept from its last session (the row cache), handed over before any socket. */
+  cached?: boolean
 }
 
 export interface OutboxRecord {
@@ -39,11 +42,36 @@ export interface OutboxRecord {
   shards: Record<string, { nextId: number; confirmed: number; pending: { id: number; name: string; args: unknown }[] }>
 }
 
-/** Where outboxes persist. */
+/** One subscription's entry in the row cache. */
+export interface CacheMeta {
+  /** JSON of [server, user, shard, shape, args]. */
+  key: string
+  userId: string
+  shape?: string
+  cursor: Cursor
+  /** Rows held, and their size as UTF-8 bytes of JSON. */
+  rows: number
+  bytes: number
+  /** Last written or read, ms since the epoch; eviction goes by it. */
+  usedAt: number
+}
+
+export interface CachedRow { table: string; id: string | number; doc: Record<string, unknown> }
+
+/** Where outboxes persist; with the cache methods, also each subscription's rows and cursor. */
 export interface OutboxStorage {
   list(): Promise<OutboxRecord[]>
   put(record: OutboxRecord): Promise<void>
   delete(clientId: string): Promise<void>
+  cacheLoad?(key: string): Promise<{ meta: CacheMeta; rows: CachedRow[] } | undefined>
+  /**
+   * One atomic step: `reset` drops the entry's rows; `ops` apply; `meta` (with the new cursor)
+   * replaces the record. A delta (no reset) applies only if the stored cursor equals `expect`;
+   * returns whether it applied.
+   */
+  cacheWrite?(key: string, change: { meta: CacheMeta; expect?: Cursor | null; reset?: boolean; ops: ({ op: 'put' } & CachedRow | { op: 'del'; table: string; id: string | number })[] }): Promise<boolean>
+  cacheList?(): Promise<CacheMeta[]>
+  cacheDelete?(keys: string[]): Promise<void>
 }
 
 export interface Locks {
@@ -90,6 +118,11 @@ export interface SyncStatus extends ShardStatus {
   readonly status: ConnectionStatus
   /** Mutations persisted in the outbox, all shards, that the server has not applied yet (they survive a reload; one still being written is not counted). */
   readonly pending: number
+  /**
+   * "refused" once the server refused the token (HTTP 401: expired, revoked) until a fresh one is
+   * supplied (`refreshToken`, `supplyToken`); the refused shards wait meanwhile, without backoff.
+   */
+  readonly auth: 'ok' | 'refused'
   /** Each shard this client has opened (a subscription, a mutation, or an adopted outbox's pending ones). */
   readonly shards: Readonly<Record<string, ShardStatus>>
 }
@@ -129,6 +162,15 @@ export interface ShoalClientOptions {
   pokeBytesMax?: number
   /** Largest mutation arguments accepted, as JSON characters; more is FRAME_TOO_LARGE. Default 1000 KiB (the server's frame limit is 1 MiB). */
   mutationBytesMax?: number
+  /** Most bytes (UTF-8 JSON of the rows) the row cache keeps; entries no subscription uses are evicted, least recently used first. 0 turns the cache off. Default 50 MiB. */
+  cacheBytesMax?: number
+  /** Entries not used for this long are evicted. Default 30 days. */
+  cacheMaxAgeMs?: number
+  /**
+   * Called once when the server refuses the token (HTTP 401) on a new socket: return a fresh token
+   * (or call supplyToken later). Until then the refused connections wait, without backoff.
+   */
+  refreshToken?: (info: { shard: string }) => string | null | undefined | Promise<string | null | undefined>
   /** Errors nobody else hears of (a replayed mutation refused, a bad frame). Default console.error. */
   onError?: (error: ShoalError | Error) => void
   /** Developer warnings (e.g. renumbered mutations). Default console.warn. */
@@ -174,13 +216,24 @@ export declare class ShoalClient {
   mutate(name: string, args: Record<string, unknown>, options?: { shard?: string }): Promise<void>
   /** The shard a shape ("shapes") or mutator ("mutators") with these args runs on, by `routes`. */
   shardOf(kind: 'shapes' | 'mutators', name: string, args: Record<string, unknown>): string
+  /** The mutations a previous page left pending in the adopted outbox, each with its outcome. */
+  adoptedMutations(): Promise<{ shard: string; id: number; name: string; args: Record<string, unknown>; done: Promise<void> }[]>
+  /** "ok", or "refused" after a 401 until a fresh token is supplied; also `syncStatus.auth`. */
+  readonly auth: 'ok' | 'refused'
+  /** A fresh token: used for the next sockets (until refused); waiting connections reconnect now. */
+  supplyToken(token: string): void
+  /** Reconnect now every connection that waits (for a token, or a backoff). */
+  reconnect(): void
   close(): Promise<void>
   /**
-   * Sign-out: close, then delete this user's outboxes from storage (those another tab holds stay),
-   * pending mutations included, so the next person at this browser cannot read them; an anonymous
-   * client also forgets its identity. Resolves with the number of pending mutations discarded.
+   * Sign-out: close, then (with `purge`, the default) delete this user's cached rows and outboxes
+   * from storage (outboxes another tab still holds stay), pending mutations included, so the next
+   * person at this browser cannot read them; an anonymous client also forgets its identity.
+   * Resolves with the number of pending mutations discarded.
    */
-  signOut(): Promise<number>
+  signOut(options?: { purge?: boolean }): Promise<number>
+  /** Delete what `storage` holds for `userId` (everyone's without one): cached rows and, unless `outbox: false`, outboxes. */
+  static purge(storage?: OutboxStorage, options?: { userId?: string; outbox?: boolean }): Promise<void>
 }
 
 export declare function memoryStorage(): OutboxStorage

@@ -2,15 +2,17 @@
 // subscriptions; a persisted outbox of mutations replayed exactly once.
 
 import { anonymousTokens, defaultAnonymousStore } from './anonymous.js'
+import { RowCache, purgeStorage, utf8Length } from './cache.js'
 import { ShardConnection } from './connection.js'
 import { ShoalError } from './errors.js'
 import { defaultLocks, processLocks, webLocks } from './locks.js'
 import { Outbox } from './outbox.js'
 import { defaultStorage, indexedDBStorage, memoryStorage } from './storage.js'
 
-export { ShoalError, memoryStorage, indexedDBStorage, webLocks, processLocks, anonymousTokens, defaultAnonymousStore }
+import { DEFAULT_SHARD } from './wire.gen.js'
 
-export const DEFAULT_SHARD = '__root__'
+export { ShoalError, memoryStorage, indexedDBStorage, webLocks, processLocks, anonymousTokens, defaultAnonymousStore, DEFAULT_SHARD }
+
 const SHARD_KEY = /^[A-Za-z0-9_.:-]{1,128}$/
 
 export class ShoalClient {
@@ -32,6 +34,9 @@ export class ShoalClient {
       outboxMax = 1000,
       pokeBytesMax = 64 * 1024 * 1024,
       mutationBytesMax = 1000 * 1024,
+      cacheBytesMax = 50 * 1024 * 1024,
+      cacheMaxAgeMs = 30 * 24 * 3600_000,
+      refreshToken,
       onError,
       onWarning,
     } = options ?? {}
@@ -46,6 +51,11 @@ export class ShoalClient {
       ? anonymousTokens({ baseUrl, ...(typeof anonymous === 'object' ? anonymous : {}) })
       : undefined
     this.getToken = getToken ?? this.anonymousTokens
+    this.refreshToken = refreshToken
+    /** "ok", or "refused" once the server refused the token (HTTP 401) until a fresh one is supplied. */
+    this.auth = 'ok'
+    this.suppliedToken = undefined
+    this.parked = new Set() // connections waiting for a token the server accepts
     this.WebSocket = WebSocket
     this.shard = shard
     this.routes = checkRoutes(routes)
@@ -59,8 +69,13 @@ export class ShoalClient {
     this.connections = new Map()
     this.subscriptionCount = 0
     this.closed = false
-    this.userId = undefined
+    this.userId = userId // else the token's `sub`, once `ready`
     this.outbox = undefined
+    this.storage = storage
+    /** Each subscription's rows and cursor on the device (cache.js); off for a storage without cache methods. */
+    this.cache = new RowCache(this, storage, { bytesMax: cacheBytesMax, maxAgeMs: cacheMaxAgeMs })
+    /** Mutations pending when the outbox was adopted (a previous page's): see adoptedMutations. */
+    this.adopted = []
     // What the browser says of its network (navigator.onLine, then the online/offline events);
     // always true where there is no such thing (Node).
     this.browserOnline = globalThis.navigator?.onLine !== false
@@ -97,12 +112,31 @@ export class ShoalClient {
     }
     this.outbox = outbox
     outbox.onChange = () => this.updateStatus()
-    // An adopted outbox replays its pending mutations without waiting for a call.
+    // An adopted outbox replays its pending mutations without waiting for a call. Each gets a
+    // promise, so that bindMutators can show its optimistic change again until it lands.
     for (const [shard, s] of Object.entries(outbox.record.shards)) {
-      if (s.pending.length) this.connection(shard).open()
+      if (!s.pending.length) continue
+      const conn = this.connection(shard)
+      for (const m of s.pending) {
+        const done = new Promise((resolve, reject) => conn.waiters.set(m, { resolve, reject, adopted: true }))
+        done.catch(() => {}) // reported through onError by the connection
+        this.adopted.push({ shard, mutation: m, done })
+      }
+      conn.open()
     }
+    this.cache.scheduleEvict(5000) // later: not on the path to the first paint
     // Listeners hear once that the outbox is chosen: an adopted one's pending count is known now.
     this.updateStatus(true)
+  }
+
+  /**
+   * The mutations a previous page left pending in the outbox this client adopted, each with a
+   * promise that settles as `mutate`'s would have. Resolves once `ready` does.
+   * @returns {Promise<{ shard: string, id: number, name: string, args: object, done: Promise<void> }[]>}
+   */
+  async adoptedMutations() {
+    await this.ready
+    return this.adopted.map(({ shard, mutation, done }) => ({ shard, id: mutation.id, name: mutation.name, args: mutation.args, done }))
   }
 
   /** The id of this client's outbox; known once `ready` resolves. */
@@ -144,14 +178,14 @@ export class ShoalClient {
     let live = 0
     let online = 0
     for (const [key, conn] of this.connections) {
-      const status = conn.stopped || this.closed || !this.browserOnline ? 'offline' : conn.connected ? 'online' : 'connecting'
+      const status = conn.stopped || this.closed || !this.browserOnline || this.parked.has(conn) ? 'offline' : conn.connected ? 'online' : 'connecting'
       shards[key] = Object.freeze({ status, pending: this.outbox?.persistedCount(key) ?? 0 })
       if (!conn.stopped) (live++, status === 'online' && online++)
     }
     const status =
       this.closed || !this.browserOnline || (this.connections.size > 0 && live === 0) ? 'offline' : live > 0 && online === live ? 'online' : 'connecting'
     const pending = Object.keys(outboxShards).reduce((n, key) => n + this.outbox.persistedCount(key), 0)
-    return Object.freeze({ status, pending, shards: Object.freeze(shards) })
+    return Object.freeze({ status, pending, auth: this.auth ?? 'ok', shards: Object.freeze(shards) })
   }
 
   /** Recomputes the status; tells the listeners if it changed (or if `force`). */
@@ -183,13 +217,23 @@ export class ShoalClient {
       queueMicrotask(() => (onError ? onError(err) : this.reportError(err)))
       return () => {}
     }
-    this.ready.then(
-      () => active && !this.closed && this.connection(sub.shard).subscribe(sub),
-      (err) => onError?.(err),
-    )
+    // The last rows on this device first, before any socket: then resume from their cursor. With
+    // the user named up front, reading them does not wait for the outbox.
+    const early = this.userId !== undefined ? this.cache.hydrate(sub, sub.shard) : undefined
+    this.ready
+      .then(async () => {
+        if (!active || this.closed) return
+        await (early ?? this.cache.hydrate(sub, sub.shard))
+        if (!active) return // unsubscribe() released it
+        if (this.closed) return this.cache.release(sub)
+        this.connection(sub.shard).subscribe(sub)
+      })
+      .catch((err) => onError?.(err))
     return () => {
       if (!active) return
       active = false
+      sub.dropped = true // a cache read still under way hands nothing over
+      this.cache.release(sub)
       // sub.shard, not the shard it started on: a WRONG_SHARD answer moves it (see moveSubscription).
       this.connections.get(sub.shard)?.unsubscribe(sub.id)
     }
@@ -233,7 +277,7 @@ export class ShoalClient {
     await this.ready
     if (this.closed) throw new ShoalError('CLOSED', 'the client was closed.', { context: `mutation ${name}` })
     // A frame over the server's limit closes the socket, and a replay would do it again: refuse it here.
-    const size = JSON.stringify(args ?? {}).length
+    const size = utf8Length(JSON.stringify(args ?? {}))
     if (size > this.mutationBytesMax) {
       throw new ShoalError('FRAME_TOO_LARGE', `its arguments take ${size} bytes, over mutationBytesMax (${this.mutationBytesMax}).`, { context: `mutation ${name}` })
     }
@@ -248,6 +292,7 @@ export class ShoalClient {
     globalThis.removeEventListener?.('offline', this.onOffline)
     for (const conn of this.connections.values()) conn.stop()
     this.updateStatus()
+    await this.cache.close()
     try {
       await this.ready
     } catch {
@@ -257,21 +302,34 @@ export class ShoalClient {
   }
 
   /**
-   * Signs this user out of this device: closes the client, then deletes their outboxes from
-   * storage, pending mutations included (another tab still using one keeps it), so the next person
-   * at this browser cannot read what they had not sent yet. An anonymous client also forgets its
-   * identity. Resolves with the number of pending mutations discarded.
+   * Signs this user out of this device: closes the client and, with `purge` (the default), deletes
+   * their cached rows and outboxes from storage, pending mutations included (an outbox another tab
+   * still uses stays), so the next person at this browser cannot read them. An anonymous client
+   * also forgets its identity. Resolves with the number of pending mutations discarded.
    */
-  async signOut() {
+  async signOut({ purge = true } = {}) {
     await this.close()
     let started = true
     await this.ready.catch(() => (started = false))
     let discarded = 0
-    if (started) {
+    if (purge && started) {
       discarded = await Outbox.discard({ storage: this.storage, locks: this.locks, userId: this.userId })
     }
+    if (purge && this.userId !== undefined) await ShoalClient.purge(this.storage, { userId: this.userId, outbox: false })
     await this.anonymousTokens?.forget()
     return discarded
+  }
+
+  /**
+   * Delete what `storage` holds for `userId` (every user's without one): its cached rows and, unless
+   * `outbox: false`, its outboxes. Use it where no client runs, e.g. when a session ends elsewhere.
+   */
+  static async purge(storage = defaultStorage(), { userId, outbox = true } = {}) {
+    try {
+      await purgeStorage(storage, { userId, outbox })
+    } catch (cause) {
+      throw new ShoalError('STORAGE', 'could not delete the stored rows and outbox.', { cause })
+    }
   }
 
   connection(shard) {
@@ -283,10 +341,50 @@ export class ShoalClient {
     return conn
   }
 
+  /**
+   * The server refused the token of `conn`'s socket (HTTP 401): stop retrying, say so once
+   * (`syncStatus.auth` becomes "refused", `onError` hears UNAUTHORIZED), and ask `refreshToken`.
+   */
+  authRefused(conn) {
+    this.parked.add(conn)
+    if (this.auth === 'refused') return
+    this.auth = 'refused'
+    this.suppliedToken = undefined
+    this.updateStatus()
+    this.reportError(new ShoalError('UNAUTHORIZED', 'the server refused the token (HTTP 401): it expired or was revoked.', { context: `shard ${conn.shard}` }))
+    if (!this.refreshToken) return
+    Promise.resolve()
+      .then(() => this.refreshToken({ shard: conn.shard }))
+      .then(
+        (token) => token && !this.closed && this.supplyToken(token),
+        (cause) => this.reportError(new ShoalError('TOKEN_UNAVAILABLE', 'refreshToken() failed; call supplyToken() with a fresh token.', { cause })),
+      )
+  }
+
+  /**
+   * A fresh token after a refusal (or at any time): used for the next sockets instead of
+   * getToken()'s until the server refuses it; connections waiting for it reconnect now.
+   */
+  supplyToken(token) {
+    if (typeof token !== 'string' || !token) throw new TypeError('supplyToken(token): a token string is required.')
+    this.suppliedToken = token
+    this.reconnect()
+  }
+
+  /** Try again now: connections that wait for a token (or a backoff) reconnect at once. */
+  reconnect() {
+    this.auth = 'ok'
+    const parked = [...this.parked]
+    this.parked.clear()
+    for (const conn of parked) (conn.attempt = 0), conn.open()
+    for (const conn of this.connections.values()) conn.reconnectNow()
+    this.updateStatus()
+  }
+
   /** A fresh token for a new socket; refuses a token of another user. */
   async token() {
-    if (!this.getToken) return null
-    const token = await this.getToken()
+    if (!this.getToken && !this.suppliedToken) return null
+    const token = this.suppliedToken ?? (await this.getToken())
     if (!token) throw new ShoalError('TOKEN_UNAVAILABLE', 'getToken() returned no token.')
     const sub = subjectOf(token)
     if (sub !== undefined && sub !== this.userId) {
@@ -320,7 +418,7 @@ function checkRoutes(routes) {
 }
 
 function sameStatus(a, b) {
-  if (a.status !== b.status || a.pending !== b.pending) return false
+  if (a.status !== b.status || a.pending !== b.pending || a.auth !== b.auth) return false
   const keys = Object.keys(a.shards)
   if (keys.length !== Object.keys(b.shards).length) return false
   return keys.every((k) => b.shards[k] && a.shards[k].status === b.shards[k].status && a.shards[k].pending === b.shards[k].pending)

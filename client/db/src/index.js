@@ -109,5 +109,42 @@ export function bindMutators(client, { collections = {} } = {}, mutators) {
     handle.mutatorName = name
     handles[name] = handle
   }
+  replayAdopted(client, collections, mutators)
   return handles
+}
+
+// Clients whose adopted mutations already had their twins run again (bindMutators may be called more than once).
+const replayed = new WeakMap()
+
+/**
+ * After a reload, the outbox a client adopted still holds the previous page's unconfirmed
+ * mutations: run their client twins again, each in a transaction that lasts until the mutation
+ * lands (or is refused), so the view after a reload is the view before it. A twin that throws (its
+ * row is already there, say) only skips the optimistic change; the mutation is sent all the same.
+ */
+function replayAdopted(client, collections, mutators) {
+  if (typeof client.adoptedMutations !== 'function') return
+  let done = replayed.get(client)
+  if (!done) replayed.set(client, (done = new Set()))
+  client
+    .adoptedMutations()
+    .then((adopted) => {
+      for (const m of adopted) {
+        const def = mutators[m.name]
+        const twin = typeof def === 'function' ? def : def?.client
+        const key = `${m.shard}\u0000${m.id}`
+        if (!twin || done.has(key)) continue
+        done.add(key)
+        const tx = createTransaction({ autoCommit: false, mutationFn: () => m.done })
+        try {
+          tx.mutate(() => twin(collections, m.args))
+        } catch {
+          tx.rollback()
+          continue
+        }
+        if (tx.mutations.length === 0) continue
+        tx.commit().catch(() => {}) // a refusal is reported by the client (onError)
+      }
+    })
+    .catch(() => {}) // a client that failed to start reports that itself
 }

@@ -225,7 +225,9 @@ test('after a reload, a new client over the same outbox lands its writes exactly
   const after = await page({ sub: 'alice', channelId, storage: fileStorage(dir) })
   await after.client.ready
   assert.equal(after.client.clientId, before.client.clientId, 'the new page adopted the outbox')
-  await waitFor(() => texts(after.messages).length === 2, 'the replayed writes to sync back')
+  // Shown at once (their client twins run again from the adopted outbox), then synced back.
+  await waitFor(() => texts(after.messages).length === 2, 'the replayed writes shown')
+  await waitFor(() => after.client.pendingCount === 0 && after.messages.toArray.every((r) => !r.$hasPendingWrites), 'the replayed writes to sync back')
   assert.deepEqual(texts(after.messages), ['a', 'b'])
   assert.equal(await lastMutationId('alice', after.client.clientId, channelId), 3)
   assert.deepEqual(after.errors, [])

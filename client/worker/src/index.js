@@ -173,6 +173,18 @@ async function identify(request, env, verifier) {
 
 async function sync(request, env, url) {
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    // A browser cannot read the status of a refused upgrade: it asks here, with the token as a
+    // header, whether the token is the reason (401) or not (426).
+    if (request.headers.has("authorization") && request.method === "GET") {
+      let verifier;
+      try {
+        verifier = verifierFor(env);
+      } catch {
+        return text(426, "expected a WebSocket upgrade");
+      }
+      const verdict = await identify(request, env, verifier, url.searchParams.get("client") ?? "");
+      if (verdict instanceof Response && verdict.status === 401) return verdict;
+    }
     return text(426, "expected a WebSocket upgrade");
   }
   const shard = url.searchParams.get("shard") ?? DEFAULT_SHARD;

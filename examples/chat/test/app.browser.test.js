@@ -303,3 +303,78 @@ test('removing bob takes the channel and its messages off his page', { skip, tim
   assert.deepEqual(await alerts(alice.page), [])
   assert.deepEqual(await alerts(bob.page), [])
 })
+
+test('local-first: a reload shows the last data with the sync endpoint unreachable; offline, the page opens, takes a write, and it lands once', { skip, timeout: 120_000 }, async () => {
+  const dana = await person('dana')
+  const erin = await person('erin')
+  await eventually(async () => assert.equal(await connection(dana.page), 'online'), 'dana online')
+  await dana.page.getByLabel('New channel name').fill('notes')
+  await dana.page.getByRole('button', { name: 'Create' }).click()
+  await eventually(async () => assert.deepEqual(await channelNames(dana.page), ['# notes']), 'the channel')
+  const notes = /#\/c\/(.+)$/.exec(dana.page.url())[1]
+  await dana.page.getByLabel('Add member').fill('erin')
+  await dana.page.getByRole('button', { name: 'Add', exact: true }).click()
+  await dana.page.getByLabel('Message', { exact: true }).fill('first note')
+  await dana.page.getByRole('button', { name: 'Send' }).click()
+  await eventually(async () => assert.deepEqual(await messageTexts(dana.page), ['first note']), 'the message')
+  // Unsent 0 means the rows that confirm every write are in the cache (the outbox lets go after them).
+  await eventually(async () => assert.equal(await unsent(dana.page), 0), 'dana\'s outbox to empty')
+  await dana.page.evaluate(() => navigator.serviceWorker.ready.then(() => true))
+
+  // The sync endpoint unreachable (every socket to /sync refused, on this page); the page itself still loads.
+  await dana.page.routeWebSocket(/\/sync/, (ws) => ws.close())
+  await dana.page.reload()
+  await eventually(async () => assert.deepEqual(await channelNames(dana.page), ['# notes']), 'the channel from the cache')
+  await eventually(async () => assert.deepEqual(await messageTexts(dana.page), ['first note']), 'the message from the cache')
+  assert.notEqual(await connection(dana.page), 'online')
+  await dana.page.close()
+
+  // No network at all: the service worker opens the page, the cache shows the data, a write waits.
+  await dana.context.setOffline(true)
+  dana.page = await dana.context.newPage()
+  await dana.page.goto(`${server.url}/#/c/${notes}`)
+  await dana.page.getByTestId('me').filter({ hasText: 'dana' }).waitFor()
+  await eventually(async () => assert.deepEqual(await messageTexts(dana.page), ['first note']), 'the data, offline')
+  assert.equal(await connection(dana.page), 'offline')
+  await dana.page.getByLabel('Message', { exact: true }).fill('written offline')
+  await dana.page.getByRole('button', { name: 'Send' }).click()
+  await eventually(async () => assert.deepEqual(await messageTexts(dana.page), ['first note', 'written offline']), 'shown at once')
+  await eventually(async () => assert.equal(await unsent(dana.page), 1), 'one unsent')
+
+  await dana.context.setOffline(false)
+  await eventually(async () => assert.equal(await unsent(dana.page), 0), 'dana\'s outbox to empty')
+  await erin.page.goto(`${server.url}/#/c/${notes}`)
+  await eventually(async () => assert.deepEqual(await messageTexts(erin.page), ['first note', 'written offline']), 'erin sees it, once')
+  await new Promise((r) => setTimeout(r, 300))
+  assert.deepEqual(await messageTexts(erin.page), ['first note', 'written offline'], 'still once')
+  assert.deepEqual(await messageTexts(dana.page), ['first note', 'written offline'])
+  assert.equal(await lastMutationId('dana', await clientId(dana.page)), 4, 'createChannel, addMember and two messages: each applied once')
+  assert.deepEqual([...(await alerts(dana.page)), ...(await alerts(erin.page))], [])
+})
+
+test('sign-out purges the user\'s cached rows and outbox; the next user on the browser sees none of them', { skip, timeout: 60_000 }, async () => {
+  const { page } = people.dana
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByLabel(/Your name/).waitFor()
+  const left = await page.evaluate(async () => {
+    const open = (name) => new Promise((resolve, reject) => {
+      const req = indexedDB.open(name)
+      req.onsuccess = () => resolve(req.result)
+      req.onerror = () => reject(req.error)
+    })
+    const all = (db, store) => new Promise((resolve) => {
+      if (!db.objectStoreNames.contains(store)) return resolve([])
+      const req = db.transaction(store).objectStore(store).getAll()
+      req.onsuccess = () => resolve(req.result)
+    })
+    const cache = await open('shoal-cache')
+    const outbox = await open('shoal')
+    return { subs: (await all(cache, 'subs')).filter((m) => m.userId === 'dana').length, rows: (await all(cache, 'rows')).length, outboxes: (await all(outbox, 'outboxes')).filter((r) => r.userId === 'dana').length }
+  })
+  assert.deepEqual(left, { subs: 0, rows: 0, outboxes: 0 })
+  await page.getByLabel(/Your name/).fill('frank')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByTestId('me').filter({ hasText: 'frank' }).waitFor()
+  await page.getByText('No channels yet.').waitFor()
+  assert.deepEqual(await channelNames(page), [])
+})

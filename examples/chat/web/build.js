@@ -1,5 +1,6 @@
 // Builds the example chat's page into examples/chat/dist: web/src/main.tsx bundled by esbuild
-// (React, TanStack DB and the Shoal packages included) and index.html beside it. wrangler.toml
+// (React, TanStack DB and the Shoal packages included), index.html and the service worker (sw.js)
+// beside it. wrangler.toml
 // serves that folder as the Worker's static assets; scripts/dev.sh runs this first.
 //
 //   node examples/chat/web/build.js            # production React, minified, with a source map
@@ -29,6 +30,8 @@ export async function buildApp({ outdir = join(here, '..', 'dist'), dev = false 
     logLevel: 'warning',
   })
   await copyFile(join(here, 'index.html'), join(outdir, 'index.html'))
+  // The service worker that keeps the shell for offline opens (served from the root: its scope is the whole page).
+  await copyFile(join(here, 'sw.js'), join(outdir, 'sw.js'))
   return result
 }
 

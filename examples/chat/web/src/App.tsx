@@ -25,7 +25,7 @@ export function App({ initial }: { initial: Session | null }) {
   }
   const signOut = () => {
     saveAuth(null)
-    // Unsent writes are dropped with the outbox: they must not outlive the session on this device.
+    // This user's cached rows and unsent writes leave the browser with them.
     session?.signOut().catch((e) => console.error(e))
     setSession(null)
   }
@@ -145,7 +145,7 @@ function Header({ session, onSignOut }: { session: Session; onSignOut: () => voi
   // "online" | "connecting" | "offline", and the writes the server has not applied yet (they
   // survive a reload: the next page adopts the outbox). The client id is known once the outbox is
   // chosen, which the status reports too.
-  const { status: connection, pending: unsent } = useSyncStatus()
+  const { status: connection, pending: unsent, auth } = useSyncStatus()
   const clientId = session.client.clientId
   const nameOf = useNames()
   const setDisplayName = useMutator(session.m.setDisplayName)
@@ -173,6 +173,7 @@ function Header({ session, onSignOut }: { session: Session; onSignOut: () => voi
       <span role="status" className="status" data-state={connection} title={clientId ? `client ${clientId}` : undefined}>
         {connection}
       </span>
+      {auth === 'refused' && <span data-testid="auth-refused">signed out by the server: sign in again</span>}
       <span data-testid="unsent" data-count={unsent}>
         {unsent === 0 ? 'all saved' : `${unsent} unsent`}
       </span>
@@ -220,6 +221,9 @@ function ChannelList({ session, channels, selected }: { session: Session; channe
   )
 }
 
+/** How many of a channel's newest messages are rendered at first, and how many more per click. */
+const MESSAGES_SHOWN = 200
+
 function ChannelView({ session, channelId, channel: listed }: { session: Session; channelId: string; channel: RowOf<'myChannels'> | undefined }) {
   const { data: messages = [], isLoading } = useRows('messagesByChannel', { channelId })
   // The channel's own row (name and topic) comes from its shard; the list entry says I belong to it.
@@ -229,6 +233,10 @@ function ChannelView({ session, channelId, channel: listed }: { session: Session
   const send = useMutator(session.m.sendMessage)
   const [text, setText] = useState('')
   const sorted = useMemo(() => [...messages].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)), [messages])
+  // The newest messages only, more on demand: a channel of 10,000 messages (all in the collection,
+  // from the row cache) still paints its first rows at once.
+  const [shown, setShown] = useState(MESSAGES_SHOWN)
+  const visible = sorted.length > shown ? sorted.slice(sorted.length - shown) : sorted
   const end = useRef<HTMLLIElement>(null)
   useEffect(() => {
     end.current?.scrollIntoView({ block: 'end' })
@@ -244,8 +252,13 @@ function ChannelView({ session, channelId, channel: listed }: { session: Session
     <section className="messages" aria-label="Channel">
       {channel ? <ChannelHeader session={session} channel={channel} /> : <h2 data-testid="channel-title">{channelId} (not one of your channels)</h2>}
       {isLoading && <p className="muted">Loading…</p>}
+      {sorted.length > visible.length && (
+        <button className="earlier" onClick={() => setShown((n) => n + MESSAGES_SHOWN)}>
+          Show earlier messages ({sorted.length - visible.length})
+        </button>
+      )}
       <ul className="plain" aria-label="Messages">
-        {sorted.map((m) => {
+        {visible.map((m) => {
           const pending = (m as { $hasPendingWrites?: boolean }).$hasPendingWrites === true
           return (
             <li key={m.id} data-id={m.id} className={pending ? 'pending' : undefined}>

@@ -49,6 +49,17 @@ export function tokenSignIn(token: string): Auth {
   return { kind: 'token', user, token: token.trim() }
 }
 
+/** A fresh dev token for `auth`, kept (after the server refused the old one). */
+export async function renew(auth: Auth & { kind: 'dev' }): Promise<Auth> {
+  const fresh = await devSignIn(auth.user)
+  if (fresh.kind === 'dev') {
+    auth.token = fresh.token
+    auth.exp = fresh.exp
+    saveAuth(auth)
+  }
+  return auth
+}
+
 /** The token for a new socket: a dev token is renewed shortly before it expires. */
 export async function currentToken(auth: Auth): Promise<string> {
   if (auth.kind === 'dev' && auth.exp - Date.now() / 1000 < REFRESH_BEFORE_SEC) {

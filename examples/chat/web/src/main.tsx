@@ -7,3 +7,9 @@ import { Session } from './session'
 
 const auth = loadAuth()
 createRoot(document.getElementById('root')!).render(<App initial={auth ? new Session(auth) : null} />)
+
+// The shell (this script and index.html) kept for opening with no network (web/sw.js); the data
+// comes from the client's row cache and outbox in IndexedDB.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').catch((err) => console.warn('no offline shell:', err))
+}

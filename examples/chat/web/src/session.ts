@@ -6,7 +6,7 @@
 import { ShoalClient, ShoalError } from '@shoal/client'
 import { bindMutators, type MutatorHandle } from '@shoal/db'
 import { shapeCollection, useShape } from '@shoal/react'
-import { currentToken, type Auth } from './auth'
+import { currentToken, renew, type Auth } from './auth'
 import { routes, type MutatorName, Mutators, ShapeName, Shapes } from './shoal.gen'
 
 export type RowOf<S extends ShapeName> = Shapes[S]['row']
@@ -66,7 +66,13 @@ export class Session {
     this.client = new ShoalClient({
       baseUrl: location.origin,
       routes,
+      // Named here rather than read from a token: the page opens offline too, before any token
+      // can be fetched, and shows this user's cached rows and pending writes.
+      userId: auth.user,
       getToken: () => currentToken(auth),
+      // The server refused the token (expired, revoked): a dev sign-in fetches a fresh one; a
+      // pasted token cannot be renewed here (the header says so: syncStatus.auth).
+      refreshToken: async () => (auth.kind === 'dev' ? (await renew(auth)).token : null),
       onError: (e) => this.report(e),
     })
 
@@ -116,6 +122,11 @@ export class Session {
       },
     }
     this.m = bindMutators(client, {}, defs)
+    // Start the views the page opens with now, before React renders: their cached rows are read
+    // while the page is still loading.
+    void collectionOf(client, 'myChannels', {}).preload()
+    const channel = /^#\/c\/([A-Za-z0-9_.:-]{1,128})$/.exec(location.hash)?.[1]
+    if (channel) void collectionOf(client, 'messagesByChannel', { channelId: channel }).preload()
   }
 
   /** Errors nobody awaits (a replayed write refused, a bad frame), shown until dismissed. */
@@ -134,10 +145,11 @@ export class Session {
   }
 
   /**
-   * Sign-out: the client closes and deletes this user's outbox from IndexedDB, unsent writes
-   * included, so the next person at this browser cannot read them. Returns how many were dropped.
+   * Sign-out: the client closes and deletes this user's cached rows and outbox from IndexedDB,
+   * unsent writes included, so the next person at this browser cannot read them. Returns how many
+   * unsent writes were dropped.
    */
   async signOut(): Promise<number> {
-    return this.client.signOut()
+    return this.client.signOut({ purge: true })
   }
 }

@@ -28,8 +28,10 @@ public record Limits(
      * most 20,000 distinct views. A catch-up over more than 20,000 log rows answers a reset instead.
      */
     public static Limits defaults() {
-        return new Limits(1 << 20, 100, 64 << 10, 100, 256 << 10, 64 << 10, 100_000, 7 * 24 * 3600_000.0, 64L << 20, 1_000,
-                100, 1_000, 20_000, 20_000);
+        // What a client must respect comes from the wire's one definition (dev.shoal.protocol.Wire).
+        return new Limits(dev.shoal.protocol.Wire.FRAME_BYTES_MAX, dev.shoal.protocol.Wire.MUTATIONS_PER_PUSH_MAX,
+                dev.shoal.protocol.Wire.ARGS_BYTES_MAX, dev.shoal.protocol.Wire.SUBSCRIPTIONS_PER_SOCKET_MAX,
+                256 << 10, 64 << 10, 100_000, 7 * 24 * 3600_000.0, 64L << 20, 1_000, 100, 1_000, 20_000, 20_000);
     }
 
     public Limits {

@@ -12,6 +12,18 @@ public final class ServerFrames {
                 + ",\"seq\":" + seq + ",\"lastMutationId\":" + lastMutationId + "}";
     }
 
+    /**
+     * {@code connected} with {@code limits}: the effective limits a client must respect, in UTF-8
+     * bytes and counts (PROTOCOL.md: at least frameBytesMax and mutationsPerPushMax).
+     */
+    public static String connected(String shard, String epoch, long seq, long lastMutationId,
+            int frameBytesMax, int mutationsPerPushMax, int argsBytesMax, int subscriptionsPerSocketMax) {
+        String head = connected(shard, epoch, seq, lastMutationId);
+        return head.substring(0, head.length() - 1) + ",\"limits\":{\"frameBytesMax\":" + frameBytesMax
+                + ",\"mutationsPerPushMax\":" + mutationsPerPushMax + ",\"argsBytesMax\":" + argsBytesMax
+                + ",\"subscriptionsPerSocketMax\":" + subscriptionsPerSocketMax + "}}";
+    }
+
     public static String pokeStart(String pokeId) {
         return "{\"type\":\"pokeStart\",\"pokeId\":" + JsonText.quote(pokeId) + "}";
     }

@@ -90,7 +90,7 @@ public final class Shard {
         Auth auth = new Auth(userId, json.parse(claimsJson));
         if (!app.allows(auth, shardName)) {
             peers.send(conn, ServerFrames.error(ErrorCode.FORBIDDEN, userId + " may not use shard " + shardName, null));
-            peers.close(conn, 4003, "forbidden");
+            peers.close(conn, dev.shoal.protocol.Wire.CLOSE_SHARD_FORBIDDEN, "forbidden");
             return;
         }
         if (conns.socketsOf(userId) >= limits.socketsPerIdentityMax()) {
@@ -100,7 +100,8 @@ public final class Shard {
             return;
         }
         Conn c = conns.add(conn, auth, client, claimsJson, expSec, ledger.client(userId, client), false);
-        peers.send(conn, ServerFrames.connected(shardName, epoch, pokes.pokedSeq(), ledger.lastMutationId(c.ledger)));
+        peers.send(conn, ServerFrames.connected(shardName, epoch, pokes.pokedSeq(), ledger.lastMutationId(c.ledger), limits.frameBytesMax(),
+                limits.mutationsPerPushMax(), limits.argsBytesMax(), limits.subscriptionsPerSocketMax()));
     }
 
     /** A socket closed: forget it and its subscriptions. */
