@@ -37,6 +37,7 @@ export const ERROR_CODES = Object.freeze({
   MUTATOR_FAILED: Object.freeze({ close: 0, recovery: "refused" }),
   TOO_MANY_SUBSCRIPTIONS: Object.freeze({ close: 0, recovery: "refused" }),
   TOKEN_EXPIRED: Object.freeze({ close: 4001, recovery: "reconnect-with-fresh-token" }),
+  TOO_MANY_SOCKETS: Object.freeze({ close: 4008, recovery: "reconnect-after-backoff" }),
   PROTOCOL_VERSION: Object.freeze({ close: 4002, recovery: "stop" }),
   FRAME_TOO_LARGE: Object.freeze({ close: 4009, recovery: "resend-smaller" }),
   RATE_LIMITED: Object.freeze({ close: 4029, recovery: "reconnect-after-backoff" }),

@@ -15,7 +15,8 @@ class ConnectedLimitsTest {
     void connectedCarriesTheEffectiveLimits() {
         Limits d = Limits.defaults();
         Limits lowered = new Limits(4096, 3, d.argsBytesMax(), 7, d.pokePartBytesMax(), d.rowBytesMax(),
-                d.logRowsMax(), d.logAgeMsMax(), d.compactBatchRows());
+                d.logRowsMax(), d.logAgeMsMax(), d.logBytesMax(), d.compactBatchRows(), d.socketsPerIdentityMax(), d.viewsPerIdentityMax(),
+                d.viewsPerShardMax(), d.catchUpRowsMax());
         TestShard t = new TestShard(NotesApp.app(), JdbcSql.memory(), lowered);
         t.open("c", "alice", "cl");
         Json limits = t.peers.to("c", "connected").get(0).get("limits");
