@@ -87,18 +87,18 @@ test("its run command serves the app; a todo syncs between two clients of one us
     for (const s of [phone, laptop, bob]) s.send({ type: "subscribe", id: "mine", shape: "myTodos", args: {} });
     await Promise.all([phone, laptop, bob].map((s) => s.next(hydrated)));
 
-    phone.send({ type: "push", mutations: [{ id: 1, name: "addTodo", args: { id: "t1", text: "milk" } }] });
+    phone.send({ type: "push", mutations: [{ id: 1, name: "addTodo", args: { id: "todo-of-alice", text: "milk" } }] });
     assert.deepEqual((await phone.type("pushResult")).results, [{ id: 1, status: "ok" }]);
-    await laptop.next(() => rowsOf(laptop).some((r) => r.id === "t1"));
-    assert.deepEqual(rowsOf(laptop).find((r) => r.id === "t1").doc, { id: "t1", text: "milk", done: false });
+    await laptop.next(() => rowsOf(laptop).some((r) => r.id === "todo-of-alice"));
+    assert.deepEqual(rowsOf(laptop).find((r) => r.id === "todo-of-alice").doc, { id: "todo-of-alice", text: "milk", done: false });
 
-    laptop.send({ type: "push", mutations: [{ id: 1, name: "setDone", args: { id: "t1", done: true } }] });
+    laptop.send({ type: "push", mutations: [{ id: 1, name: "setDone", args: { id: "todo-of-alice", done: true } }] });
     assert.equal((await laptop.type("pushResult")).results[0].status, "ok");
-    await phone.next(() => rowsOf(phone).some((r) => r.id === "t1" && r.doc?.done === true));
+    await phone.next(() => rowsOf(phone).some((r) => r.id === "todo-of-alice" && r.doc?.done === true));
 
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(rowsOf(bob), [], "bob receives no row of alice's");
-    assert.ok(!JSON.stringify(bob.frames).includes("t1"), "no frame to bob names alice's todo");
+    assert.ok(!JSON.stringify(bob.frames).includes("todo-of-alice"), "no frame to bob names alice's todo");
     await Promise.all([phone, laptop, bob].map((s) => s.close()));
   } finally {
     try {

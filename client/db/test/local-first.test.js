@@ -20,6 +20,7 @@ import { createCollection } from '@tanstack/db'
 import { ShoalClient } from '@shoal/client'
 import { fileStorage } from '@shoal/client/node'
 import { bindMutators, shoalCollectionOptions } from '../src/index.js'
+import { CHAT_ROUTES } from '../../../test-harness/lib/routes.js'
 
 const harness = fileURLToPath(new URL('../../../test-harness/lib/', import.meta.url))
 const skip = existsSync(join(harness, 'worker.js')) ? false : 'test-harness/lib/worker.js is not there'
@@ -94,6 +95,7 @@ function person(target, { sub, storage, baseUrl = target.url, channelId, sockets
   const Recording = recordingWebSocket(sockets)
   const client = new ShoalClient({
     baseUrl,
+    routes: CHAT_ROUTES, // channel c lives on shard c
     WebSocket: Recording,
     getToken: () => target.token(sub),
     storage,
@@ -152,7 +154,8 @@ test('the cache survives a restart with file storage: the last rows before any s
   const live = back.sockets.find((s) => s.received.some((f) => f.type === 'connected'))
   const subscribe = live.sent.find((f) => f.type === 'subscribe')
   assert.ok(subscribe.since, 'resumed with since')
-  const part = live.received.find((f) => f.type === 'pokePart' && f.sub === subscribe.id)
+  // The server sends the one-frame poke when it fits a part, else pokeStart / pokePart / pokeEnd.
+  const part = live.received.flatMap((f) => (f.type === 'poke' ? f.parts : f.type === 'pokePart' ? [f] : [])).find((p) => p.sub === subscribe.id)
   assert.equal(part.reset, false, 'a catch-up, not a reset')
   // Exactly once: a second reader sees three messages.
   const reader = person(worker, { sub: user, storage: fileStorage(await tempDir()), channelId })
@@ -241,6 +244,7 @@ test('a token refused on reconnect (401) surfaces once as an auth state, and the
   const sockets = []
   const client = new ShoalClient({
     baseUrl: net.url,
+    routes: CHAT_ROUTES,
     WebSocket: recordingWebSocket(sockets),
     getToken: () => token,
     storage: fileStorage(await tempDir()),
@@ -289,6 +293,7 @@ test('without a refresh hook, a refused token parks the connection (no endless b
   const errors = []
   const client = new ShoalClient({
     baseUrl: worker.url,
+    routes: CHAT_ROUTES,
     WebSocket: browserLikeWebSocket(sockets),
     getToken: () => worker.token(user, {}, -3600),
     userId: user,

@@ -348,7 +348,7 @@ test('local-first: a reload shows the last data with the sync endpoint unreachab
   await new Promise((r) => setTimeout(r, 300))
   assert.deepEqual(await messageTexts(erin.page), ['first note', 'written offline'], 'still once')
   assert.deepEqual(await messageTexts(dana.page), ['first note', 'written offline'])
-  assert.equal(await lastMutationId('dana', await clientId(dana.page)), 4, 'createChannel, addMember and two messages: each applied once')
+  assert.equal(await lastMutationId('dana', await clientId(dana.page), notes), 4, 'createChannel, addMember and two messages on the channel shard: each applied once')
   assert.deepEqual([...(await alerts(dana.page)), ...(await alerts(erin.page))], [])
 })
 

@@ -69,19 +69,19 @@ test("a todo syncs between two devices of its owner, and another user receives n
   const hydrated = (c) => c.waitFor((f) => (f.type === "pokePart" && f.sub === "mine" && f.reset) || (f.type === "poke" && f.parts.some((p) => p.sub === "mine" && p.reset)), "hydration");
   await Promise.all([phone, laptop, bob].map(hydrated));
 
-  phone.send({ type: "push", mutations: [{ id: 1, name: "addTodo", args: { id: "t1", text: "milk" } }] });
+  phone.send({ type: "push", mutations: [{ id: 1, name: "addTodo", args: { id: "todo-of-alice", text: "milk" } }] });
   const result = await phone.waitFor((f) => f.type === "pushResult", "pushResult");
   assert.deepEqual(result.results, [{ id: 1, status: "ok" }]);
 
-  await laptop.waitFor(() => laptop.rowsOf("mine").some((r) => r.id === "t1"), "the todo on the laptop");
-  assert.deepEqual(laptop.rowsOf("mine").find((r) => r.id === "t1"), { op: "put", table: "todos", id: "t1", doc: { id: "t1", text: "milk", done: false } });
+  await laptop.waitFor(() => laptop.rowsOf("mine").some((r) => r.id === "todo-of-alice"), "the todo on the laptop");
+  assert.deepEqual(laptop.rowsOf("mine").find((r) => r.id === "todo-of-alice"), { op: "put", table: "todos", id: "todo-of-alice", doc: { id: "todo-of-alice", text: "milk", done: false } });
 
-  bob.send({ type: "push", mutations: [{ id: 1, name: "setDone", args: { id: "t1", done: true } }] });
+  bob.send({ type: "push", mutations: [{ id: 1, name: "setDone", args: { id: "todo-of-alice", done: true } }] });
   const refused = await bob.waitFor((f) => f.type === "pushResult", "bob's pushResult");
   assert.equal(refused.results[0].status, "error", "bob cannot complete alice's todo");
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(bob.rowsOf("mine"), [], "bob never receives alice's todo, not even its id");
   // (bob's own pushResult may echo the id he sent; nothing else may name it)
-  assert.ok(!JSON.stringify(bob.frames.filter((f) => f.type !== "pushResult")).includes("t1"), "no poke to bob mentions t1");
+  assert.ok(!JSON.stringify(bob.frames.filter((f) => f.type !== "pushResult")).includes("todo-of-alice"), "no poke to bob mentions todo-of-alice (an id no random epoch or poke id can contain)");
   for (const c of [phone, laptop, bob]) c.ws.close();
 });
