@@ -1,15 +1,13 @@
 // Shared by the benchmark scripts in this directory: a lean protocol socket,
 // membership setup for the example app, percentiles and the machine line.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { cpus, totalmem, availableParallelism, loadavg, tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { cpus, totalmem, availableParallelism, loadavg, tmpdir, homedir } from "node:os";
 import { execSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { createServer } from "node:net";
 import WebSocket from "ws";
-import { Miniflare } from "miniflare";
-import { startWorker, bundle, DEV_SECRET } from "../lib/worker.js";
-import { signHs256 } from "@shoal/worker/auth";
+import { startWorker } from "../lib/worker.js";
 
 /**
  * The benchmarks' app (test-harness/bench/app: every channel on one shard, membership read
@@ -18,14 +16,28 @@ import { signHs256 } from "@shoal/worker/auth";
  */
 export const BENCH_WORKER = "test-harness/bench/app/worker/index.js";
 
+/** Builds the bench app's engine when it is missing or older than the installed Shoal or its own source. */
 export function buildBenchApp() {
-  const engine = path.join(root, "test-harness/bench/app/build/engine.js");
-  try {
-    readFileSync(engine);
-  } catch {
+  const mtime = (f) => {
+    try {
+      return statSync(f).mtimeMs;
+    } catch {
+      return 0;
+    }
+  };
+  // The Shoal version, from the root pom: the artifacts the bench app builds against.
+  const SHOAL_VERSION = /<shoal\.version>([^<]+)<\/shoal\.version>/.exec(readFileSync(path.join(root, "pom.xml"), "utf8"))[1];
+  const engine = mtime(path.join(root, "test-harness/bench/app/build/engine.js"));
+  const inputs = [
+    path.join(homedir(), ".m2/repository/dev/shoal/shoal-do", SHOAL_VERSION, `shoal-do-${SHOAL_VERSION}.jar`),
+    path.join(homedir(), ".m2/repository/dev/shoal/shoal-engine", SHOAL_VERSION, `shoal-engine-${SHOAL_VERSION}.jar`),
+    path.join(root, "test-harness/bench/app/src/main/java/bench/BenchApp.java"),
+  ];
+  if (inputs.some((f) => mtime(f) > engine)) {
     execSync("mvn -B -q -f test-harness/bench/app/pom.xml package -DskipTests", { cwd: root, stdio: "inherit" });
   }
 }
+
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // Per-socket frame rate limits (SHOAL_RATE_PER_SEC/SHOAL_RATE_BURST, where the shim has them) are
@@ -372,32 +384,9 @@ function freePort() {
   });
 }
 
-/** As test-harness/lib/worker.js startWorker, with workerd's inspector on a free port. */
-async function startInspectable({ persistDir, bindings = {}, scriptPath = BENCH_WORKER, className = "ShardDO" } = {}) {
-  const inspectorPort = await freePort();
-  const script = await bundle(scriptPath);
-  const mf = new Miniflare({
-    modules: true,
-    modulesRoot: path.dirname(script),
-    scriptPath: script,
-    modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
-    compatibilityDate: "2025-04-01",
-    durableObjects: { SHARD: { className, useSQLite: true } },
-    durableObjectsPersist: persistDir ?? false,
-    bindings: { SHOAL_JWT_SECRET: DEV_SECRET, ...bindings },
-    host: "127.0.0.1",
-    port: 0,
-    inspectorPort,
-  });
-  const url = (await mf.ready).toString().replace(/\/$/, "");
-  return {
-    url,
-    wsUrl: url.replace(/^http/, "ws"),
-    mf,
-    inspectorPort,
-    token: (sub, claims = {}, ttlSec = 3600) => signHs256({ sub, exp: Math.floor(Date.now() / 1000) + ttlSec, ...claims }, DEV_SECRET),
-    stop: () => mf.dispose(),
-  };
+/** startWorker with workerd's inspector on a free port. */
+async function startInspectable(options) {
+  return startWorker({ ...options, inspectorPort: await freePort() });
 }
 
 /**

@@ -50,9 +50,10 @@ export async function bundle(entry) {
  * Starts the worker on a free port. `persistDir` keeps Durable Object SQLite
  * files and the D1 database on disk (restart with the same dir to see the same data). The
  * global tables live in Miniflare's local D1, bound as DB (as wrangler.toml binds it).
- * Returns { url, wsUrl, token(sub, claims?), mf, stop() }.
+ * `inspectorPort` opens workerd's V8 inspector there (benchmarks read the heap through it).
+ * Returns { url, wsUrl, token(sub, claims?), mf, inspectorPort, stop() }.
  */
-export async function startWorker({ persistDir, bindings = {}, scriptPath = EXAMPLE_WORKER, className = "ShardDO" } = {}) {
+export async function startWorker({ persistDir, bindings = {}, scriptPath = EXAMPLE_WORKER, className = "ShardDO", inspectorPort } = {}) {
   const script = await bundle(scriptPath);
   const mf = new Miniflare({
     modules: true,
@@ -67,12 +68,14 @@ export async function startWorker({ persistDir, bindings = {}, scriptPath = EXAM
     bindings: { SHOAL_JWT_SECRET: DEV_SECRET, ...bindings },
     host: "127.0.0.1",
     port: 0,
+    ...(inspectorPort ? { inspectorPort } : {}),
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   return {
     url,
     wsUrl: url.replace(/^http/, "ws"),
     mf,
+    inspectorPort,
     token: (sub, claims = {}, ttlSec = 3600) =>
       signHs256({ sub, exp: Math.floor(Date.now() / 1000) + ttlSec, ...claims }, DEV_SECRET),
     stop: () => mf.dispose(),
