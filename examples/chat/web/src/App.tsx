@@ -23,10 +23,11 @@ export function App({ initial }: { initial: Session | null }) {
     saveAuth(auth)
     setSession(new Session(auth))
   }
-  const signOut = () => {
+  const signOut = async () => {
     saveAuth(null)
-    // This user's cached rows and unsent writes leave the browser with them.
-    session?.signOut().catch((e) => console.error(e))
+    // This user's cached rows and unsent writes leave the browser with them, before the next
+    // person gets the sign-in form.
+    await session?.signOut().catch((e) => console.error(e))
     setSession(null)
   }
   if (!session) return <SignIn onSignIn={signIn} />
