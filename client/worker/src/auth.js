@@ -3,6 +3,8 @@
 // Workers and in Node 20 tests. No error message ever contains the token or
 // anything decoded from it: errors end up in logs and in 401 bodies.
 
+import { AUTH_SUBPROTOCOL_PREFIX as SUBPROTOCOL_PREFIX } from './wire.gen.js';
+
 const ALGS = {
   HS256: { verify: 'HMAC' },
   RS256: {
@@ -23,7 +25,6 @@ const JWKS_TIMEOUT_MS = 5000;
 // Unknown kids trigger a refetch; without a floor, garbage kids would let
 // anyone make the Worker hammer the identity provider.
 const JWKS_REFETCH_GAP_MS = 10000;
-const SUBPROTOCOL_PREFIX = 'shoal-auth.';
 
 export class AuthError extends Error {
   constructor(code, message) {

@@ -11,6 +11,7 @@
 //   export const ShardDO = app.ShardDO;
 import { DurableObject } from "cloudflare:workers";
 import { createVerifier, tokenFromRequest, AuthError, signHs256 } from "./auth.js";
+import { PROTOCOL_VERSION as WIRE_PROTOCOL_VERSION, SUBPROTOCOL, AUTH_SUBPROTOCOL_PREFIX, DEFAULT_SHARD, CLOSE, LIMITS } from "./wire.gen.js";
 import { GlobalSync, GLOBAL_SHARD, pollMsOf } from "./global.js";
 
 /**
@@ -33,8 +34,8 @@ export function shoal({ engine, fetch: appFetch } = {}) {
 
 export { signHs256, createVerifier, AuthError } from "./auth.js";
 
-const PROTOCOL_VERSION = "1";
-const DEFAULT_SHARD = "__root__";
+// The wire's constants come from their one definition in Java (wire.gen.js, generated).
+const PROTOCOL_VERSION = String(WIRE_PROTOCOL_VERSION);
 const SHARD_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 const CLIENT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 // Identity reaches the Durable Object only through these headers, set by the
@@ -45,7 +46,6 @@ const IDENTITY_PREFIX = "x-shoal-";
 const ANONYMOUS_PREFIX = "anon:";
 const ANONYMOUS_TTL_SEC = 30 * 24 * 3600;
 const COMPACTION_DELAY_MS = 500;
-const AUTH_SUBPROTOCOL_PREFIX = "shoal-auth.";
 
 // ---- configuration (env vars; docs/auth.md and docs/mutators.md list them) ----
 
@@ -57,7 +57,7 @@ const LIMIT_VARS = {
   // whole outbox (outboxMax, 1,000), so a long offline stretch replays in one go.
   mutationRatePerSec: ["SHOAL_MUTATION_RATE_PER_SEC", 200],
   mutationBurst: ["SHOAL_MUTATION_BURST", 1000],
-  frameBytesMax: ["SHOAL_FRAME_BYTES_MAX", 1 << 20],
+  frameBytesMax: ["SHOAL_FRAME_BYTES_MAX", LIMITS.frameBytesMax],
 };
 
 /** The per-socket limits from env; a malformed value throws (a deployment error, loud on the first request). */
@@ -520,7 +520,7 @@ class ShardDO extends DurableObject {
     const h = request.headers;
     const { 0: clientSocket, 1: server } = new WebSocketPair();
     if (h.get("x-shoal-version") !== PROTOCOL_VERSION) {
-      refuse(server, [errorFrame("PROTOCOL_VERSION", `this server speaks protocol version ${PROTOCOL_VERSION}`)], [4002, "PROTOCOL_VERSION"]);
+      refuse(server, [errorFrame("PROTOCOL_VERSION", `this server speaks protocol version ${PROTOCOL_VERSION}`)], [CLOSE.PROTOCOL_VERSION, "PROTOCOL_VERSION"]);
     } else {
       if (h.get("x-shoal-shard") === GLOBAL_SHARD) {
         // The mirror of the global tables is read from D1 before its first socket is served.
@@ -531,7 +531,7 @@ class ShardDO extends DurableObject {
       await this.scheduleCompaction();
       await this.global.kick(); // a previous instance may have died before its D1 apply
     }
-    const headers = list(h.get("sec-websocket-protocol")).includes("shoal-v1") ? { "sec-websocket-protocol": "shoal-v1" } : {};
+    const headers = list(h.get("sec-websocket-protocol")).includes(SUBPROTOCOL) ? { "sec-websocket-protocol": SUBPROTOCOL } : {};
     return new Response(null, { status: 101, webSocket: clientSocket, headers });
   }
 
@@ -566,13 +566,13 @@ class ShardDO extends DurableObject {
     if (ws.readyState !== WebSocket.OPEN) return;
     const { conn, shard } = ws.deserializeAttachment();
     if (!this.admit(conn)) {
-      fatal(ws, "RATE_LIMITED", 4029, `at most ${this.limits.ratePerSec} frames (bursts of ${this.limits.rateBurst}) and ${this.limits.mutationRatePerSec} mutations (bursts of ${this.limits.mutationBurst}) per second: reconnect and slow down`);
+      fatal(ws, "RATE_LIMITED", CLOSE.RATE_LIMITED, `at most ${this.limits.ratePerSec} frames (bursts of ${this.limits.rateBurst}) and ${this.limits.mutationRatePerSec} mutations (bursts of ${this.limits.mutationBurst}) per second: reconnect and slow down`);
       return;
     }
     // Checked here so that a huge string never crosses into Java; the engine checks again.
     const max = this.limits.frameBytesMax;
     if (typeof message === "string" ? utf8Over(message, max) : message.byteLength > max) {
-      fatal(ws, "FRAME_TOO_LARGE", 4009, `a frame may hold at most ${max} bytes`);
+      fatal(ws, "FRAME_TOO_LARGE", CLOSE.FRAME_TOO_LARGE, `a frame may hold at most ${max} bytes`);
       return;
     }
     if (typeof message !== "string") {

@@ -9,22 +9,24 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * The JS client's wire constants are generated from {@link Wire} and {@link ErrorCode}: this test
- * fails while client/client/src/wire.gen.js differs from what they say, and rewrites it when run
- * with {@code -Dshoal.wire.write=true}.
+ * The wire constants of the JS packages are generated from {@link Wire} and {@link ErrorCode}: one
+ * copy per published package (the client's and the Worker's), each failing this test while it
+ * differs from what they say; run with {@code -Dshoal.wire.write=true} to rewrite them.
  */
 class WireJavaScriptTest {
-    private static final Path FILE = Path.of("../../client/client/src/wire.gen.js");
+    private static final Path[] FILES = {Path.of("../../client/client/src/wire.gen.js"), Path.of("../../client/worker/src/wire.gen.js")};
 
     @Test
     void wireGenJsIsUpToDate() throws IOException {
         String expected = Wire.javaScript();
-        if (Boolean.getBoolean("shoal.wire.write")) {
-            Files.writeString(FILE, expected, StandardCharsets.UTF_8);
+        for (Path file : FILES) {
+            if (Boolean.getBoolean("shoal.wire.write")) {
+                Files.writeString(file, expected, StandardCharsets.UTF_8);
+            }
+            String actual = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "(missing)";
+            assertEquals(expected, actual, file.normalize() + " is stale: regenerate it with "
+                    + "mvn -q -pl java-src/protocol test -Dshoal.wire.write=true");
         }
-        String actual = Files.exists(FILE) ? Files.readString(FILE, StandardCharsets.UTF_8) : "(missing)";
-        assertEquals(expected, actual, FILE.normalize() + " is stale: regenerate it with "
-                + "mvn -q -pl java-src/protocol test -Dshoal.wire.write=true");
     }
 
     @Test
