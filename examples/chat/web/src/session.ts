@@ -12,14 +12,25 @@ import { routes, type MutatorName, Mutators, ShapeName, Shapes } from './shoal.g
 export type RowOf<S extends ShapeName> = Shapes[S]['row']
 export type Handles = { readonly [K in MutatorName]: MutatorHandle<Mutators[K]> }
 
+/**
+ * A channel's cached messages go in two steps: the newest 200 (what the page renders at first, see
+ * MESSAGES_SHOWN in App.tsx), then the rest in a following task. A channel of 10,000 shows its
+ * first rows without waiting for all of them to be inserted.
+ */
+const MESSAGES_FIRST = {
+  firstRows: 200,
+  firstOrder: (a: RowOf<'messagesByChannel'>, b: RowOf<'messagesByChannel'>) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+}
+const optionsOf = <S extends ShapeName>(shape: S) => (shape === 'messagesByChannel' ? MESSAGES_FIRST : {}) as { firstOrder?: (a: RowOf<S>, b: RowOf<S>) => number }
+
 /** The collection of a shape: the one useShape renders, and the one client twins write. */
 export function collectionOf<S extends ShapeName>(client: ShoalClient, shape: S, args: Shapes[S]['args']) {
-  return shapeCollection<RowOf<S>>(client, shape, args)
+  return shapeCollection<RowOf<S>>(client, shape, args, optionsOf(shape))
 }
 
 /** The live rows of a shape, typed. */
 export function useRows<S extends ShapeName>(shape: S, args: Shapes[S]['args']) {
-  return useShape<RowOf<S>>(shape, args)
+  return useShape<RowOf<S>>(shape, args, optionsOf(shape))
 }
 
 /**
