@@ -3,7 +3,7 @@
 // state and unsent count come from the client itself: useSyncStatus in App.tsx.) Typed from
 // shoal.gen.ts, which codegen writes from the Java app.
 
-import { ShoalClient, ShoalError } from '@shoal/client'
+import { ShoalClient, ShoalError, indexedDBStorage } from '@shoal/client'
 import { bindMutators, type MutatorHandle } from '@shoal/db'
 import { shapeCollection, useShape } from '@shoal/react'
 import { currentToken, renew, type Auth } from './auth'
@@ -22,6 +22,14 @@ const MESSAGES_FIRST = {
   firstOrder: (a: RowOf<'messagesByChannel'>, b: RowOf<'messagesByChannel'>) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
 }
 const optionsOf = <S extends ShapeName>(shape: S) => (shape === 'messagesByChannel' ? MESSAGES_FIRST : {}) as { firstOrder?: (a: RowOf<S>, b: RowOf<S>) => number }
+
+/** The cache entries index.html read ahead, once per page: a later session reads for itself. */
+function takePreload() {
+  const w = window as unknown as { __shoalCachePreload?: Promise<Map<string, { meta: unknown; buckets: unknown[] }>> }
+  const preload = w.__shoalCachePreload
+  delete w.__shoalCachePreload
+  return preload
+}
 
 /** The collection of a shape: the one useShape renders, and the one client twins write. */
 export function collectionOf<S extends ShapeName>(client: ShoalClient, shape: S, args: Shapes[S]['args']) {
@@ -85,6 +93,9 @@ export class Session {
       // pasted token cannot be renewed here (the header says so: syncStatus.auth).
       refreshToken: async () => (auth.kind === 'dev' ? (await renew(auth)).token : null),
       onError: (e) => this.report(e),
+      // The IndexedDB outbox and row cache, with the open channel's cached messages that
+      // index.html read while this script downloaded (the page's first session only).
+      storage: typeof indexedDB === 'undefined' ? undefined : indexedDBStorage({ preload: takePreload() }),
     })
 
     const client = this.client
