@@ -257,7 +257,8 @@ export declare function indexedDBStorage(options?: {
   /**
    * Row cache entries read ahead (e.g. by an inline script while the bundle downloads): key -> the
    * `subs` record and the `rows` values of the database "<name>-cache", read in one readonly
-   * transaction. Each is used once, and none after this storage's first cache write or delete.
+   * transaction. Each is used once, none after this storage's first cache write or delete, and
+   * none if the promise has not settled within a second.
    */
   preload?: Promise<Map<string, { meta: unknown; buckets: unknown[] }>>
 }): OutboxStorage

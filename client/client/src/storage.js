@@ -85,10 +85,15 @@ const rowKeyOf = (op) => `${op.table}\u0000${typeof op.id}:${op.id}`
  * `preload`: a promise of a Map key -> { meta, buckets } (the `subs` record and the `rows` values of
  * an entry, read in one readonly transaction, e.g. by an inline script of the page while its
  * bundle downloads). A load takes an entry from it once; the first write or delete of this
- * storage's cache drops it (it would be older than what the storage holds).
+ * storage's cache drops it (it would be older than what the storage holds). One that has not
+ * settled within a second is not used.
  */
 function indexedDBCache(name, indexedDB, preload) {
-  let preloaded = preload && typeof preload.then === 'function' ? Promise.resolve(preload).catch(() => undefined) : undefined
+  // Not waited for more than a second (an open the browser holds back, say): then each load reads.
+  let preloaded =
+    preload && typeof preload.then === 'function'
+      ? Promise.race([Promise.resolve(preload).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000))])
+      : undefined
   let db
   const open = () => {
     if (!db) {

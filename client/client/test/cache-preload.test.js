@@ -80,3 +80,13 @@ test('preload: a failed or empty preload falls back to reading IndexedDB', async
     assert.equal(loaded.meta.cursor.seq, 7)
   }
 })
+
+test('preload: one that never settles holds a load up for a second at most', async () => {
+  const idb = fakeIndexedDB()
+  idb.stores.subs.set(JSON.stringify(KEY), meta(7))
+  idb.stores.rows.set(JSON.stringify([KEY, 3]), bucket('stored'))
+  const t0 = Date.now()
+  const loaded = await indexedDBStorage({ indexedDB: idb, preload: new Promise(() => {}) }).cacheLoad(KEY)
+  assert.equal(loaded.meta.cursor.seq, 7)
+  assert.ok(Date.now() - t0 < 3000)
+})
