@@ -23,11 +23,15 @@ const MESSAGES_FIRST = {
 }
 const optionsOf = <S extends ShapeName>(shape: S) => (shape === 'messagesByChannel' ? MESSAGES_FIRST : {}) as { firstOrder?: (a: RowOf<S>, b: RowOf<S>) => number }
 
-/** The cache entries index.html read ahead, once per page: a later session reads for itself. */
+/**
+ * The cache entries index.html read ahead, for the session of a stored sign-in that main.tsx starts
+ * while the page loads: a session started later (a sign-in, another user) reads for itself.
+ */
+let pagePreload = typeof window === 'undefined' ? undefined : (window as unknown as { __shoalCachePreload?: Promise<Map<string, { meta: unknown; buckets: unknown[] }>> }).__shoalCachePreload
+queueMicrotask(() => (pagePreload = undefined))
 function takePreload() {
-  const w = window as unknown as { __shoalCachePreload?: Promise<Map<string, { meta: unknown; buckets: unknown[] }>> }
-  const preload = w.__shoalCachePreload
-  delete w.__shoalCachePreload
+  const preload = pagePreload
+  pagePreload = undefined
   return preload
 }
 
