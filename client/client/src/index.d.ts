@@ -250,6 +250,17 @@ export declare function anonymousTokens(options: {
   store?: AnonymousTokenStore
   fetch?: (url: string, init: { method: string; headers: Record<string, string> }) => Promise<Response>
 }): (() => Promise<string>) & { forget(): Promise<void> }
-export declare function indexedDBStorage(options?: { name?: string; /** default globalThis.indexedDB */ indexedDB?: unknown }): OutboxStorage
+export declare function indexedDBStorage(options?: {
+  name?: string
+  /** default globalThis.indexedDB */
+  indexedDB?: unknown
+  /**
+   * Row cache entries read ahead (e.g. by an inline script while the bundle downloads): key -> the
+   * `subs` record and the `rows` values of the database "<name>-cache", read in one readonly
+   * transaction. Each is used once, none after this storage's first cache write or delete, and
+   * none if the promise has not settled within a second.
+   */
+  preload?: Promise<Map<string, { meta: unknown; buckets: unknown[] }>>
+}): OutboxStorage
 export declare function webLocks(manager: { request(name: string, options: { ifAvailable: boolean }, callback: (lock: unknown) => unknown): Promise<unknown> }): Locks
 export declare function processLocks(): Locks

@@ -33,7 +33,7 @@ export function memoryStorage() {
  * @param {{ name?: string, indexedDB?: IDBFactory }} [options]
  * @returns {import('./index.js').OutboxStorage}
  */
-export function indexedDBStorage({ name = 'shoal', indexedDB = globalThis.indexedDB } = {}) {
+export function indexedDBStorage({ name = 'shoal', indexedDB = globalThis.indexedDB, preload } = {}) {
   const STORE = 'outboxes'
   let db
   const open = () => {
@@ -59,7 +59,7 @@ export function indexedDBStorage({ name = 'shoal', indexedDB = globalThis.indexe
     list: () => run('readonly', (s) => s.getAll()),
     put: (record) => run('readwrite', (s) => s.put(record)),
     delete: (clientId) => run('readwrite', (s) => s.delete(clientId)),
-    ...indexedDBCache(`${name}-cache`, indexedDB),
+    ...indexedDBCache(`${name}-cache`, indexedDB, preload),
   }
 }
 
@@ -81,7 +81,19 @@ function bucketOf(rowKey) {
 
 const rowKeyOf = (op) => `${op.table}\u0000${typeof op.id}:${op.id}`
 
-function indexedDBCache(name, indexedDB) {
+/**
+ * `preload`: a promise of a Map key -> { meta, buckets } (the `subs` record and the `rows` values of
+ * an entry, read in one readonly transaction, e.g. by an inline script of the page while its
+ * bundle downloads). A load takes an entry from it once; the first write or delete of this
+ * storage's cache drops it (it would be older than what the storage holds). One that has not
+ * settled within a second is not used.
+ */
+function indexedDBCache(name, indexedDB, preload) {
+  // Not waited for more than a second (an open the browser holds back, say): then each load reads.
+  let preloaded =
+    preload && typeof preload.then === 'function'
+      ? Promise.race([Promise.resolve(preload).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000))])
+      : undefined
   let db
   const open = () => {
     if (!db) {
@@ -110,7 +122,10 @@ function indexedDBCache(name, indexedDB) {
   }
   return {
     async cacheLoad(key) {
-      const out = await run('readonly', (subs, rows, out) => {
+      const early = preloaded && (await preloaded)
+      const pre = early instanceof Map && preloaded ? early.get(key) : undefined
+      if (pre) early.delete(key)
+      const out = pre?.meta && Array.isArray(pre.buckets) ? pre : await run('readonly', (subs, rows, out) => {
         subs.get(key).onsuccess = (e) => (out.meta = e.target.result)
         rows.getAll(rangeOf(key)).onsuccess = (e) => (out.buckets = e.target.result)
       })
@@ -120,6 +135,7 @@ function indexedDBCache(name, indexedDB) {
       return { meta: out.meta, rows: all }
     },
     async cacheWrite(key, { meta, expect, reset, ops }) {
+      preloaded = undefined
       const out = await run('readwrite', (subs, rows, out) => {
         subs.get(key).onsuccess = (e) => {
           const cur = e.target.result
@@ -156,6 +172,7 @@ function indexedDBCache(name, indexedDB) {
       return out.all ?? []
     },
     async cacheDelete(keys) {
+      preloaded = undefined
       await run('readwrite', (subs, rows) => {
         for (const key of keys) {
           subs.delete(key)

@@ -16,6 +16,14 @@ export interface ShoalCollectionConfig<T extends object = Record<string, unknown
   getKey?: (row: T) => TKey
   /** Default: "shoal:<shape>:<JSON of args>". */
   id?: string
+  /**
+   * Hydrate a large row cache in two steps: the first `firstRows` cached rows go in and the
+   * collection is ready (the UI renders), the rest follow in a following task. A poke arriving
+   * meanwhile is applied after all the cached rows; a reset replaces them. Default: all at once.
+   */
+  firstRows?: number
+  /** Which cached rows come first (e.g. newest first: `(a, b) => b.createdAt - a.createdAt`). Default: the cache's order. */
+  firstOrder?: (a: T, b: T) => number
 }
 
 export declare function shoalCollectionOptions<T extends object = Record<string, unknown>, TKey extends string | number = string | number>(

@@ -24,12 +24,12 @@ export function useShoalClient() {
 const cache = new WeakMap()
 
 /** The collection useShape renders; also handy as a client twin's target. */
-export function shapeCollection(client, shape, args = {}, { shard } = {}) {
+export function shapeCollection(client, shape, args = {}, { shard, firstRows, firstOrder } = {}) {
   let byKey = cache.get(client)
   if (!byKey) cache.set(client, (byKey = new Map()))
   const key = JSON.stringify([shard ?? null, shape, args])
   let collection = byKey.get(key)
-  if (!collection) byKey.set(key, (collection = createCollection(shoalCollectionOptions({ client, shape, args, shard }))))
+  if (!collection) byKey.set(key, (collection = createCollection(shoalCollectionOptions({ client, shape, args, shard, firstRows, firstOrder }))))
   return collection
 }
 

@@ -62,7 +62,8 @@ try {
   await page.waitForURL(/#\/c\//)
   const channelId = /#\/c\/(.+)$/.exec(page.url())[1]
 
-  // Seed from Node, as the same user (its own client id), in chunks.
+  // Seed from Node, as the same user (its own client id), in chunks, on the channel's shard (a
+  // channel is its own shard: ChatApp's routes name it by channelId).
   const { token } = await (await fetch(`${server.url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sub":"bench"}' })).json()
   const seeder = new ShoalClient({ baseUrl: server.url, WebSocket, getToken: () => token, storage: memoryStorage(), outboxMax: ROWS + 10, onError: () => {} })
   await page.getByText('No messages.').waitFor() // the channel exists on the server once its view is hydrated
@@ -70,7 +71,7 @@ try {
   for (let i = 0; i < ROWS; i += 1000) {
     const chunk = []
     for (let j = i; j < Math.min(ROWS, i + 1000); j++) {
-      chunk.push(seeder.mutate('sendMessage', { id: `m-${String(j).padStart(6, '0')}`, channelId, text: `message number ${j}, of an ordinary length for a chat` }))
+      chunk.push(seeder.mutate('sendMessage', { id: `m-${String(j).padStart(6, '0')}`, channelId, text: `message number ${j}, of an ordinary length for a chat` }, { shard: channelId }))
     }
     await Promise.all(chunk)
   }
