@@ -53,6 +53,11 @@ public final class TestD1 {
     }
 
     private void run(Json statements) {
+        runBatch(sql, statements);
+    }
+
+    /** Runs a D1 batch ({@code [{sql, params}]}) on {@code sql} as D1 does: one transaction. */
+    public static void runBatch(JdbcSql sql, Json statements) {
         sql.transaction(() -> {
             for (int i = 0; i < statements.size(); i++) {
                 Json s = statements.at(i);

@@ -41,19 +41,7 @@ class GlobalOutboxTest {
     /** Runs a pending batch in D1 as the shim does (one D1 batch is one transaction); returns upTo. */
     private long applyToD1(TestShard t, JdbcSql d1) {
         Json batch = JacksonJson.parse(GlobalOutbox.batchJson(t.sql, app, JacksonJson.PARSER, t.name, 50));
-        Json statements = batch.get("statements");
-        d1.transaction(() -> {
-            for (int i = 0; i < statements.size(); i++) {
-                Json s = statements.at(i);
-                Json params = s.get("params");
-                Object[] args = new Object[params.size()];
-                for (int k = 0; k < args.length; k++) {
-                    Json p = params.at(k);
-                    args[k] = p.isNull() ? null : p.isString() ? p.asString() : (Object) p.asNumber();
-                }
-                d1.exec(s.get("sql").asString(), args);
-            }
-        });
+        dev.shoal.testkit.TestD1.runBatch(d1, batch.get("statements"));
         return (long) batch.get("upTo").asNumber();
     }
 
@@ -136,19 +124,7 @@ class GlobalOutboxTest {
 
     private long applyToD1OneEntry(TestShard t, JdbcSql d1) {
         Json batch = JacksonJson.parse(GlobalOutbox.batchJson(t.sql, app, JacksonJson.PARSER, t.name, 1));
-        Json statements = batch.get("statements");
-        d1.transaction(() -> {
-            for (int i = 0; i < statements.size(); i++) {
-                Json s = statements.at(i);
-                Json params = s.get("params");
-                Object[] args = new Object[params.size()];
-                for (int k = 0; k < args.length; k++) {
-                    Json p = params.at(k);
-                    args[k] = p.isNull() ? null : p.isString() ? p.asString() : (Object) p.asNumber();
-                }
-                d1.exec(s.get("sql").asString(), args);
-            }
-        });
+        dev.shoal.testkit.TestD1.runBatch(d1, batch.get("statements"));
         return (long) batch.get("upTo").asNumber();
     }
 
