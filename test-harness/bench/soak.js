@@ -11,10 +11,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import { startWorker, EXAMPLE_WORKER } from "../lib/worker.js";
-import { startSystem, heapUsed } from "./common.js";
+import { EXAMPLE_WORKER } from "../lib/worker.js";
+import { startSystem, heapUsed, NO_RATE_LIMIT } from "./common.js";
 
-const NO_RATE_LIMIT = { SHOAL_RATE_PER_SEC: "1000000000", SHOAL_RATE_BURST: "1000000000", SHOAL_MUTATION_RATE_PER_SEC: "1000000000", SHOAL_MUTATION_BURST: "1000000000" };
 
 /** workerd's resident set in MB: the processes named workerd descended from this one (not other runs'). */
 export function workerdRssMb() {

@@ -7,6 +7,7 @@
 //
 // (Runs the example app's worker, as test-harness/lib/worker.js starts it; build it first with
 // `mvn -B -q install -DskipTests`.) A short run is part of the test command (test/fuzz.test.js).
+import { NO_RATE_LIMIT } from "../bench/common.js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -159,7 +160,7 @@ export async function fuzz({ worker, frames = 100000, seed = 1, sockets = 4, bat
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const arg = (name, fallback) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
-  const worker = await startWorker({ bindings: { SHOAL_RATE_PER_SEC: "1000000", SHOAL_RATE_BURST: "1000000", SHOAL_MUTATION_RATE_PER_SEC: "1000000", SHOAL_MUTATION_BURST: "1000000" } });
+  const worker = await startWorker({ bindings: NO_RATE_LIMIT });
   try {
     const out = await fuzz({ worker, frames: arg("frames", 100000), seed: arg("seed", 1), sockets: arg("sockets", 4) });
     console.log(`frames sent: ${out.sent}, server frames checked: ${out.answered}, ${(out.sent / (out.ms / 1000)).toFixed(0)} frames/s`);

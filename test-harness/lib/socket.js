@@ -119,3 +119,31 @@ export class TestSocket {
     await done;
   }
 }
+
+/**
+ * A WebSocket class (for ShoalClient's `WebSocket` option) whose sockets record their traffic in
+ * `sockets`: one entry `{ sent, received, closes }` per socket, frames parsed, `ping`/`pong` left
+ * out, a one-frame `poke` recorded as its three-frame form (so tests read one form).
+ */
+export function recordingWebSocket(sockets) {
+  return class RecordingWebSocket extends WebSocket {
+    constructor(url, protocols) {
+      super(url, protocols);
+      const record = { sent: [], received: [], closes: [] };
+      this.record = record;
+      sockets.push(record);
+      this.on("message", (data) => {
+        const text = String(data);
+        if (text === "pong") return;
+        const f = JSON.parse(text);
+        record.received.push(...(f.type === "poke" ? expandPoke(f) : [f]));
+      });
+      this.on("close", (code) => record.closes.push(code));
+    }
+
+    send(data, ...rest) {
+      if (data !== "ping") this.record.sent.push(JSON.parse(data));
+      return super.send(data, ...rest);
+    }
+  };
+}

@@ -2,6 +2,7 @@
 // random and malformed frames against the real worker; every answer a protocol frame, every error
 // a protocol code and never INTERNAL, closes only with documented codes, and the shard still
 // serves an ordinary client afterwards.
+import { NO_RATE_LIMIT } from "../bench/common.js";
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../lib/worker.js";
@@ -10,7 +11,7 @@ import { fuzz } from "../fuzz/wire.js";
 let worker;
 before(async () => {
   // The per-socket rate limit is tested in limits.test.js; here it would only cut the run short.
-  worker = await startWorker({ bindings: { SHOAL_RATE_PER_SEC: "1000000", SHOAL_RATE_BURST: "1000000", SHOAL_MUTATION_RATE_PER_SEC: "1000000", SHOAL_MUTATION_BURST: "1000000" } });
+  worker = await startWorker({ bindings: NO_RATE_LIMIT });
 });
 after(() => worker?.stop());
 

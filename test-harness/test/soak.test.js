@@ -1,5 +1,6 @@
 // A short soak (test-harness/bench/soak.js; the full one is 1,000 sockets of 200 members at 10
 // writes/s for 60 s): every socket receives every message exactly once and in order.
+import { NO_RATE_LIMIT } from "../bench/common.js";
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "../lib/worker.js";
@@ -7,7 +8,7 @@ import { soak } from "../bench/soak.js";
 
 let worker;
 before(async () => {
-  worker = await startWorker({ bindings: { SHOAL_RATE_PER_SEC: "1000000", SHOAL_RATE_BURST: "1000000", SHOAL_MUTATION_RATE_PER_SEC: "1000000", SHOAL_MUTATION_BURST: "1000000" } });
+  worker = await startWorker({ bindings: NO_RATE_LIMIT });
 });
 after(() => worker?.stop());
 

@@ -15,12 +15,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { WebSocket } from 'ws'
 import { createCollection } from '@tanstack/db'
 import { ShoalClient } from '@shoal/client'
 import { fileStorage } from '@shoal/client/node'
 import { bindMutators, shoalCollectionOptions } from '../src/index.js'
 import { CHAT_ROUTES } from '../../../test-harness/lib/routes.js'
+import { recordingWebSocket } from '../../../test-harness/lib/socket.js'
 
 const harness = fileURLToPath(new URL('../../../test-harness/lib/', import.meta.url))
 const skip = existsSync(join(harness, 'worker.js')) ? false : 'test-harness/lib/worker.js is not there'
@@ -66,27 +66,6 @@ async function tempDir() {
   const d = await mkdtemp(join(tmpdir(), 'shoal-cache-'))
   dirs.push(d)
   return d
-}
-
-function recordingWebSocket(sockets) {
-  return class RecordingWebSocket extends WebSocket {
-    constructor(url, protocols) {
-      super(url, protocols)
-      const record = { sent: [], received: [], closes: [] }
-      this.record = record
-      sockets.push(record)
-      this.on('message', (data) => {
-        const text = String(data)
-        if (text !== 'pong') record.received.push(JSON.parse(text))
-      })
-      this.on('close', (code) => record.closes.push(code))
-    }
-
-    send(data, ...rest) {
-      if (data !== 'ping') this.record.sent.push(JSON.parse(data))
-      return super.send(data, ...rest)
-    }
-  }
 }
 
 /** A client of `sub` with the example's messages collection for `channelId`. */
@@ -154,8 +133,7 @@ test('the cache survives a restart with file storage: the last rows before any s
   const live = back.sockets.find((s) => s.received.some((f) => f.type === 'connected'))
   const subscribe = live.sent.find((f) => f.type === 'subscribe')
   assert.ok(subscribe.since, 'resumed with since')
-  // The server sends the one-frame poke when it fits a part, else pokeStart / pokePart / pokeEnd.
-  const part = live.received.flatMap((f) => (f.type === 'poke' ? f.parts : f.type === 'pokePart' ? [f] : [])).find((p) => p.sub === subscribe.id)
+  const part = live.received.find((f) => f.type === 'pokePart' && f.sub === subscribe.id)
   assert.equal(part.reset, false, 'a catch-up, not a reset')
   // Exactly once: a second reader sees three messages.
   const reader = person(worker, { sub: user, storage: fileStorage(await tempDir()), channelId })

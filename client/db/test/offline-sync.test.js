@@ -18,10 +18,10 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { WebSocket } from 'ws'
 import { createCollection } from '@tanstack/db'
 import { ShoalClient, memoryStorage } from '@shoal/client'
 import { bindMutators, shoalCollectionOptions } from '../src/index.js'
+import { recordingWebSocket } from '../../../test-harness/lib/socket.js'
 
 const harness = fileURLToPath(new URL('../../../test-harness/lib/', import.meta.url))
 const skip = existsSync(join(harness, 'worker.js')) ? false : 'test-harness/lib/worker.js is not there'
@@ -61,36 +61,6 @@ async function cuttableNetwork(target) {
   const network = await cuttableNetworkTo(target)
   opened.push(network)
   return network
-}
-
-/**
- * A WebSocket class (for ShoalClient's `WebSocket` option) whose sockets record their frames
- * in `sockets`: one entry `{ sent, received }` per socket, frames parsed, `ping`/`pong` left out.
- */
-function recordingWebSocket(sockets) {
-  return class RecordingWebSocket extends WebSocket {
-    constructor(url, protocols) {
-      super(url, protocols)
-      const record = { sent: [], received: [] }
-      this.record = record
-      sockets.push(record)
-      this.on('message', (data) => {
-        const text = String(data)
-        if (text === 'pong') return
-        const f = JSON.parse(text)
-        // A one-frame poke is recorded as its three-frame form, so the helpers below read one form.
-        if (f.type !== 'poke') return void record.received.push(f)
-        record.received.push({ type: 'pokeStart', pokeId: f.pokeId })
-        for (const { sub, reset, rows } of f.parts) record.received.push({ type: 'pokePart', pokeId: f.pokeId, sub, reset, rows })
-        record.received.push({ type: 'pokeEnd', pokeId: f.pokeId, seq: f.seq, epoch: f.epoch, lastMutationId: f.lastMutationId })
-      })
-    }
-
-    send(data, ...rest) {
-      if (data !== 'ping') this.record.sent.push(JSON.parse(data))
-      return super.send(data, ...rest)
-    }
-  }
 }
 
 /** A user's client with the example's collections of channel `channelId` (on its shard) and mutators; `sockets` records its frames. */
