@@ -149,7 +149,9 @@ test('bob offline: his messages show at once, then land exactly once when he is 
   await eventually(async () => assert.equal(await unsent(bob.page), 0), 'bob\'s outbox to empty')
   await eventually(async () => assert.deepEqual(await messageTexts(alice.page), ['hello bob', 'offline one', 'offline two']), 'alice to see both, once each')
   assert.equal(await connection(bob.page), 'online')
-  assert.equal(await bob.page.locator('ul[aria-label="Messages"] li.pending').count(), 0)
+  // The outbox empties at the pushResult; the rows stop showing "sending" when the poke that
+  // confirms them is applied, a moment later: waited for, not checked at once.
+  await eventually(async () => assert.equal(await bob.page.locator('ul[aria-label="Messages"] li.pending').count(), 0), 'bob\'s rows confirmed')
   assert.deepEqual(await messageTexts(bob.page), ['hello bob', 'offline one', 'offline two'])
   assert.equal(await lastMutationId('bob', await clientId(bob.page), channelId), 2, 'each applied once')
   assert.deepEqual([...(await alerts(alice.page)), ...(await alerts(bob.page))], [])
