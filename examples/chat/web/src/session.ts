@@ -3,7 +3,7 @@
 // state and unsent count come from the client itself: useSyncStatus in App.tsx.) Typed from
 // shoal.gen.ts, which codegen writes from the Java app.
 
-import { ShoalClient, ShoalError } from '@shoal/client'
+import { ShoalClient, ShoalError, indexedDBStorage } from '@shoal/client'
 import { bindMutators, type MutatorHandle } from '@shoal/db'
 import { shapeCollection, useShape } from '@shoal/react'
 import { currentToken, renew, type Auth } from './auth'
@@ -12,14 +12,37 @@ import { routes, type MutatorName, Mutators, ShapeName, Shapes } from './shoal.g
 export type RowOf<S extends ShapeName> = Shapes[S]['row']
 export type Handles = { readonly [K in MutatorName]: MutatorHandle<Mutators[K]> }
 
+/**
+ * A channel's cached messages go in two steps: the newest 200 (what the page renders at first, see
+ * MESSAGES_SHOWN in App.tsx), then the rest in a following task. A channel of 10,000 shows its
+ * first rows without waiting for all of them to be inserted.
+ */
+const MESSAGES_FIRST = {
+  firstRows: 200,
+  firstOrder: (a: RowOf<'messagesByChannel'>, b: RowOf<'messagesByChannel'>) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+}
+const optionsOf = <S extends ShapeName>(shape: S) => (shape === 'messagesByChannel' ? MESSAGES_FIRST : {}) as { firstOrder?: (a: RowOf<S>, b: RowOf<S>) => number }
+
+/**
+ * The cache entries index.html read ahead, for the session of a stored sign-in that main.tsx starts
+ * while the page loads: a session started later (a sign-in, another user) reads for itself.
+ */
+let pagePreload = typeof window === 'undefined' ? undefined : (window as unknown as { __shoalCachePreload?: Promise<Map<string, { meta: unknown; buckets: unknown[] }>> }).__shoalCachePreload
+queueMicrotask(() => (pagePreload = undefined))
+function takePreload() {
+  const preload = pagePreload
+  pagePreload = undefined
+  return preload
+}
+
 /** The collection of a shape: the one useShape renders, and the one client twins write. */
 export function collectionOf<S extends ShapeName>(client: ShoalClient, shape: S, args: Shapes[S]['args']) {
-  return shapeCollection<RowOf<S>>(client, shape, args)
+  return shapeCollection<RowOf<S>>(client, shape, args, optionsOf(shape))
 }
 
 /** The live rows of a shape, typed. */
 export function useRows<S extends ShapeName>(shape: S, args: Shapes[S]['args']) {
-  return useShape<RowOf<S>>(shape, args)
+  return useShape<RowOf<S>>(shape, args, optionsOf(shape))
 }
 
 /**
@@ -74,6 +97,9 @@ export class Session {
       // pasted token cannot be renewed here (the header says so: syncStatus.auth).
       refreshToken: async () => (auth.kind === 'dev' ? (await renew(auth)).token : null),
       onError: (e) => this.report(e),
+      // The IndexedDB outbox and row cache, with the open channel's cached messages that
+      // index.html read while this script downloaded (the page's first session only).
+      storage: typeof indexedDB === 'undefined' ? undefined : indexedDBStorage({ preload: takePreload() }),
     })
 
     const client = this.client
