@@ -25,12 +25,15 @@ import { withSystems, BenchSocket, members, sendMessage, pct, machine, startSyst
 
 const QUICK = process.argv.includes("--quick");
 // --only=latency|unrelated|writes: run one scenario (for investigating one figure).
+// --writes=N: timed writes per latency row (default 100, 40 with --quick).
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 const runs = (what) => ONLY === undefined || ONLY === what;
-const SIZES = (QUICK ? [1, 100, 1000] : [1, 10, 100, 1000]).map((n) => ({ n, identities: n }));
-SIZES.push({ n: 1000, identities: 1 });
+// --sizes=1,100: only these latency rows, distinct identities (for investigating one figure).
+const PICKED = process.argv.find((a) => a.startsWith("--sizes="))?.slice(8).split(",").map(Number);
+const SIZES = (PICKED ?? (QUICK ? [1, 100, 1000] : [1, 10, 100, 1000])).map((n) => ({ n, identities: n }));
+if (!PICKED) SIZES.push({ n: 1000, identities: 1 });
 const WARMUP = QUICK ? 10 : 20; // the first row is also the first work of both processes: JIT warm-up
-const WRITES = QUICK ? 40 : 100;
+const WRITES = Number(process.argv.find((a) => a.startsWith("--writes="))?.slice(9) ?? (QUICK ? 40 : 100));
 const OPEN_BATCH = 50; // sockets opened (and subscribed) concurrently
 const TIMEOUT_MS = 120000; // for any one step: opening a batch, one write's delivery
 const CHANNEL = "c";

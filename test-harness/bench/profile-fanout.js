@@ -6,6 +6,9 @@
 //
 //   mvn -B -q install -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40] [--identities=N] [--setup] [--batch=50]
 //
+//   --inclusive also prints the time under each function (build the engine with
+//   -Dshoal.engine.minify=false to read TeaVM's names).
+//
 // A tool for finding the hot spots, not a benchmark: the profiler itself slows the object down.
 import { mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,7 +57,7 @@ async function main() {
     inspectorPort: PORT,
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
-  const worker = { url, wsUrl: url.replace(/^http/, "ws"), mf, policies: true, token: (sub) => signHs256({ sub, exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET) };
+  const worker = { url, wsUrl: url.replace(/^http/, "ws"), mf, policies: true, rootOnly: true, token: (sub) => signHs256({ sub, exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET) };
   const shard = "profile";
   const ids = Array.from({ length: IDS }, (_, i) => `user${i}`);
   await members(worker, shard, "c", "writer", ids);
@@ -165,6 +168,60 @@ async function main() {
   console.log("top functions by self time:");
   for (const [k, e] of [...byFn.entries()].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) {
     console.log(`  ${(e.us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}  ${e.text}`);
+  }
+  // --inclusive: total time under each function (its callees included; counted once per stack).
+  if (process.argv.includes("--inclusive")) {
+    const total = new Map();
+    const walk = (node, onStack) => {
+      let us = dt.get(node.id) ?? 0;
+      const name = node.callFrame.functionName || "(anonymous)";
+      const fresh = !onStack.has(name);
+      if (fresh) onStack.add(name);
+      for (const c of node.children ?? []) us += walk(byId.get(c), onStack);
+      if (fresh) {
+        onStack.delete(name);
+        total.set(name, (total.get(name) ?? 0) + us);
+      }
+      return us;
+    };
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    walk(profile.nodes[0], new Set());
+    // --callers=NAME: which functions NAME's inclusive time is spent under (its nearest callers).
+    const who = process.argv.find((a) => a.startsWith("--callers="))?.slice(10);
+    if (who) {
+      const by = new Map();
+      const parentOf = new Map();
+      for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n);
+      const inclusive = (n) => (dt.get(n.id) ?? 0) + (n.children ?? []).reduce((a, c) => a + inclusive(byId.get(c)), 0);
+      for (const n of profile.nodes) {
+        if (n.callFrame.functionName !== who) continue;
+        const chain = [];
+        for (let p = parentOf.get(n.id); p && chain.length < 3; p = parentOf.get(p.id)) chain.push(p.callFrame.functionName);
+        by.set(chain.join(" < "), (by.get(chain.join(" < ")) ?? 0) + inclusive(n));
+      }
+      console.log(`${who} under:`);
+      for (const [k, us] of [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}`);
+    }
+    // --callees=NAME: where NAME's inclusive time goes, by the functions it calls directly.
+    const what = process.argv.find((a) => a.startsWith("--callees="))?.slice(10);
+    if (what) {
+      const by = new Map();
+      const inclusive = (n) => (dt.get(n.id) ?? 0) + (n.children ?? []).reduce((a, c) => a + inclusive(byId.get(c)), 0);
+      for (const n of profile.nodes) {
+        if (n.callFrame.functionName !== what) continue;
+        by.set("(self)", (by.get("(self)") ?? 0) + (dt.get(n.id) ?? 0));
+        for (const c of n.children ?? []) {
+          const k = byId.get(c).callFrame.functionName || "(anonymous)";
+          by.set(k, (by.get(k) ?? 0) + inclusive(byId.get(c)));
+        }
+      }
+      console.log(`${what} calls:`);
+      for (const [k, us] of [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}`);
+    }
+    console.log("top functions by inclusive time:");
+    for (const [k, us] of [...total.entries()].filter(([k]) => !/^\(/.test(k)).sort((a, b) => b[1] - a[1]).slice(0, 70)) {
+      console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}`);
+    }
   }
   for (const s of subs) s.ws.terminate();
   writer.ws.terminate();

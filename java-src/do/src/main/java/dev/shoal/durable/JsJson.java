@@ -17,12 +17,15 @@ final class JsJson implements Json {
         return new JsJson(unbox(box));
     };
 
+    /** {@code Kind.values()} copies its array on every call: read it once. */
+    private static final Kind[] KINDS = Kind.values();
+
     private final JSObject value;
     private final Kind kind;
 
     JsJson(JSObject value) {
         this.value = value;
-        this.kind = Kind.values()[kindOf(value)];
+        this.kind = KINDS[kindOf(value)];
     }
 
     @Override

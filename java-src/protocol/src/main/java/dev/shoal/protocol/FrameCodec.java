@@ -56,18 +56,26 @@ public final class FrameCodec {
         List<ClientFrame.Mutation> out = new ArrayList<>(list.size());
         for (int i = 0; i < list.size(); i++) {
             Json m = list.at(i);
-            String where = "mutations[" + i + "]";
+            // Labels are built only for an error: string building is slow on the hot path.
             if (m == null || !m.isObject()) {
-                throw bad(where + " must be an object {id, name, args}");
+                throw bad(mutationAt(i) + " must be an object {id, name, args}");
             }
             Json id = m.get("id");
             if (id == null || !id.isNumber() || id.asNumber() < 1 || id.asNumber() != Math.floor(id.asNumber())
                     || id.asNumber() > 9.007199254740991E15) {
-                throw bad(where + ".id must be a positive integer");
+                throw bad(mutationAt(i) + ".id must be a positive integer");
             }
-            out.add(new ClientFrame.Mutation((long) id.asNumber(), string(m, "name", where + ".name"), m.get("args")));
+            Json name = m.get("name");
+            if (name == null || !name.isString()) {
+                throw bad(mutationAt(i) + ".name must be a string");
+            }
+            out.add(new ClientFrame.Mutation((long) id.asNumber(), name.asString(), m.get("args")));
         }
         return new ClientFrame.Push(out);
+    }
+
+    private static String mutationAt(int i) {
+        return "mutations[" + i + "]";
     }
 
     private static String subscriptionId(Json frame) {

@@ -65,6 +65,10 @@ public final class ServerFrames {
 
     /** {@code shard}: with {@code WRONG_SHARD}, the shard the mutation belongs on (omitted when null). */
     public static String pushResultEntry(long id, String status, String code, String message, long expected, String shard) {
+        if (code == null && expected <= 0 && shard == null) {
+            // The common answer, in one concatenation ("ok" or "duplicate").
+            return "{\"id\":" + id + ",\"status\":\"" + status + "\"}";
+        }
         String entry = "{\"id\":" + id + ",\"status\":\"" + status + "\"";
         if (code != null) {
             entry += ",\"code\":" + JsonText.quote(code) + ",\"message\":" + JsonText.quote(message);

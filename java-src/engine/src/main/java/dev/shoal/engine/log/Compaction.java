@@ -19,6 +19,9 @@ public final class Compaction {
     private long floor = -1;
     /** The seq at which the log's size was last measured: it is measured once per {@code compactBatchRows} new rows. */
     private long sizeCheckedAt = -1;
+    /** The time of the oldest row above {@link #oldestAtFloor}: rows above the floor only go when the floor moves. */
+    private double oldestTs;
+    private long oldestAtFloor = -1;
     /** A log row's size: its document and pre-image (the part that grows with the app's data). */
     private static final String ROW_BYTES = "length(coalesce(doc, '')) + length(coalesce(pre, ''))";
 
@@ -36,8 +39,8 @@ public final class Compaction {
     }
 
     /**
-     * Cheap enough for every event: one comparison, plus the oldest row's time once the log is long,
-     * plus a sum over the log once per {@code compactBatchRows} rows written by this instance.
+     * Cheap enough for every event: one comparison, plus the oldest row's time once per floor once
+     * the log is long, plus a sum over the log once per {@code compactBatchRows} rows written by this instance.
      */
     public boolean due(long seq, double nowMs) {
         if (sizeCheckedAt < 0) {
@@ -52,8 +55,15 @@ public final class Compaction {
         if (seq - floor() <= limits.logRowsMax()) {
             return false;
         }
-        Rows oldest = sql.query("SELECT ts FROM __cdc_log WHERE seq > ? ORDER BY seq LIMIT 1", floor());
-        return oldest.next() && oldest.getDouble(0) < nowMs - limits.logAgeMsMax();
+        if (oldestAtFloor != floor()) {
+            Rows oldest = sql.query("SELECT ts FROM __cdc_log WHERE seq > ? ORDER BY seq LIMIT 1", floor());
+            if (!oldest.next()) {
+                return false;
+            }
+            oldestTs = oldest.getDouble(0);
+            oldestAtFloor = floor();
+        }
+        return oldestTs < nowMs - limits.logAgeMsMax();
     }
 
     /** Trims at most one batch; returns true when more remains (run again soon). */

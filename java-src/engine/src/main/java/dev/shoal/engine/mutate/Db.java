@@ -13,6 +13,7 @@ import dev.shoal.engine.where.Where;
 import dev.shoal.engine.where.WhereCompiler;
 import dev.shoal.protocol.Json;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,7 @@ public final class Db {
     private final Function<String, Table> tables;
     private final WhereCompiler compiler;
     private final String userId;
-    private final Map<String, Prepared> prepared;
+    private final Statements statements;
     private WritePlacement placement = WritePlacement.LOCAL;
     private static final Slot ME = new Slot("writer");
     private static final Slot ID = new Slot("row id");
@@ -45,14 +46,27 @@ public final class Db {
 
     /**
      * A writer for {@code userId}: the table policies are checked for that identity.
-     * {@code prepared} caches statements across mutations (owned by the shard; schema-only keys).
+     * {@code statements} caches statements across mutations (owned by the shard).
      */
-    public Db(Sql sql, Function<String, Table> tables, String userId, Map<String, Prepared> prepared) {
+    public Db(Sql sql, Function<String, Table> tables, String userId, Statements statements) {
         this.sql = sql;
         this.tables = tables;
         this.compiler = new WhereCompiler(tables);
         this.userId = userId;
-        this.prepared = prepared;
+        this.statements = statements;
+    }
+
+    /**
+     * The write path's statements, built once per (kind, table): their text depends on the schema
+     * only. Looked up by a constant kind and the table's identity, so that no key string is built
+     * per write (TeaVM's string building is slow).
+     */
+    public static final class Statements {
+        private final Map<String, Map<Table, Prepared>> byKind = new HashMap<>();
+
+        Prepared get(String kind, Table table, Function<Table, Prepared> build) {
+            return byKind.computeIfAbsent(kind, k -> new HashMap<>()).computeIfAbsent(table, build);
+        }
     }
 
     /** Asks {@code placement} before every read and write (the shard's routing and global outbox). */
@@ -106,19 +120,18 @@ public final class Db {
         if (placement.divert("insert", table, (String) row.get("id"), row)) {
             return;
         }
-        // Every column in schema order, absent ones NULL: one statement per table, and the same
-        // values serve the policy check and the write.
+        // Every column in schema order, absent ones NULL: one statement per table.
         Object[] values = new Object[table.columns().size()];
         int i = 0;
         for (String column : table.columns().keySet()) {
             values[i++] = bindable(table, column, row.get(column));
         }
-        // The policy first: its answer must not depend on whether the id is taken.
-        if (table.insertPolicy() != null && !newRowHolds(table, table.insertPolicy(), "insert", values)) {
-            throw refused("the insert policy of " + table.name() + " refuses this row for " + userId);
-        }
         try {
-            sql.exec(insertStatement(table), values);
+            if (table.insertPolicy() == null) {
+                sql.exec(insertStatement(table).sql(), values);
+            } else if (!insertIfAllowed(table, values)) {
+                throw refused("the insert policy of " + table.name() + " refuses this row for " + userId);
+            }
         } catch (SqlException e) {
             if (e.constraint && exists(table, (String) row.get("id"))) {
                 // The same words whether the writer can read the row or not.
@@ -126,6 +139,29 @@ public final class Db {
             }
             throw translate(table, e);
         }
+    }
+
+    /**
+     * Inserts the row only if the insert policy holds for it, in one statement; false when the
+     * policy refuses. The policy is evaluated first, against the state before the write, with the
+     * row's values standing in for the table as a one-row {@code cur} (as {@link #newRowHolds}):
+     * so the answer is the same whether the id is taken or not, and only a row the policy allows
+     * can meet the id's uniqueness constraint.
+     */
+    private boolean insertIfAllowed(Table table, Object[] values) {
+        Prepared insert = statements.get("insert if allowed", table, t -> {
+            List<Object> params = new ArrayList<>();
+            String predicate = compiler.compile(t.insertPolicy(), t, WhereCompiler.liveFor("cur", ME), params);
+            String columns = quotedColumns(t);
+            return new Prepared(newRowCte(t) + " INSERT INTO " + WhereCompiler.quote(t.name()) + " (" + columns + ") SELECT " + columns
+                    + " FROM cur WHERE coalesce((" + predicate + "), 0) RETURNING 1", params);
+        });
+        Rows rows = sql.query(insert.sql(), withPolicyParams(values, insert));
+        if (!rows.next()) {
+            return false;
+        }
+        drain(rows);
+        return true;
     }
 
     /** Changes only the given columns of an existing row (concurrent patches of other columns survive). */
@@ -290,7 +326,7 @@ public final class Db {
 
     /** The stored values of row {@code id} if it exists and the writer's read policy shows it, else null. */
     private Object[] storedIfReadable(Table table, String id) {
-        Prepared read = prepared.computeIfAbsent("readable " + table.name(), k -> {
+        Prepared read = statements.get("readable", table, k -> {
             List<Object> params = new ArrayList<>();
             params.add(ID);
             String text = "SELECT " + columnList(table) + " FROM " + WhereCompiler.quote(table.name()) + " AS cur WHERE cur.id = ?";
@@ -341,7 +377,7 @@ public final class Db {
             }
             sets += (sets.isEmpty() ? "" : ", ") + WhereCompiler.quote(e.getKey()) + " = ?";
         }
-        if (policy != null && !newRowHolds(table, policy, "update", next)) {
+        if (policy != null && !newRowHolds(table, policy, next)) {
             throw refused("the update policy of " + table.name() + " refuses the updated row " + id + " for " + userId);
         }
         values.add(id);
@@ -375,8 +411,7 @@ public final class Db {
     }
 
     private boolean rowHolds(Table table, Where policy, String id) {
-        String key = (policy == table.updatePolicy() ? "update " : "delete ") + table.name();
-        Prepared check = prepared.computeIfAbsent(key, k -> {
+        Prepared check = statements.get(policy == table.updatePolicy() ? "update policy" : "delete policy", table, k -> {
             List<Object> params = new ArrayList<>();
             params.add(ID);
             String predicate = compiler.compile(policy, table, WhereCompiler.liveFor("cur", ME), params);
@@ -387,25 +422,35 @@ public final class Db {
     }
 
     /**
-     * Evaluates an insert or update policy over a row that is not written yet, against the state
+     * Evaluates an update policy over a row that is not written yet, against the state
      * before the write: the row's bound values (every column, in schema order) stand in for the
      * table as a one-row {@code cur}, so the same live-row compilation serves as for stored rows.
      */
-    private boolean newRowHolds(Table table, Where policy, String kind, Object[] values) {
-        Prepared check = prepared.computeIfAbsent("new-row " + kind + " " + table.name(), k -> {
-            String row = "";
-            for (String column : table.columns().keySet()) {
-                row += (row.isEmpty() ? "" : ", ") + "? AS " + WhereCompiler.quote(column);
-            }
+    private boolean newRowHolds(Table table, Where policy, Object[] values) {
+        Prepared check = statements.get("new row update", table, k -> {
             List<Object> params = new ArrayList<>();
             String predicate = compiler.compile(policy, table, WhereCompiler.liveFor("cur", ME), params);
-            return new Prepared("WITH cur AS (SELECT " + row + ") SELECT coalesce((" + predicate + "), 0) FROM cur", params);
+            return new Prepared(newRowCte(table) + " SELECT coalesce((" + predicate + "), 0) FROM cur", params);
         });
-        Object[] policyParams = Slot.bind(check.params(), ME, userId);
+        return first(sql.query(check.sql(), withPolicyParams(values, check))) == 1;
+    }
+
+    /** {@code WITH cur AS (SELECT ? AS "a", ...)}: a one-row table of the bound values, every column in schema order. */
+    private static String newRowCte(Table table) {
+        String row = "";
+        for (String column : table.columns().keySet()) {
+            row += (row.isEmpty() ? "" : ", ") + "? AS " + WhereCompiler.quote(column);
+        }
+        return "WITH cur AS (SELECT " + row + ")";
+    }
+
+    /** The row's values, then {@code statement}'s own parameters with the writer bound. */
+    private Object[] withPolicyParams(Object[] values, Prepared statement) {
+        Object[] policyParams = Slot.bind(statement.params(), ME, userId);
         Object[] args = new Object[values.length + policyParams.length];
         System.arraycopy(values, 0, args, 0, values.length);
         System.arraycopy(policyParams, 0, args, values.length, policyParams.length);
-        return first(sql.query(check.sql(), args)) == 1;
+        return args;
     }
 
     private static long first(Rows rows) {
@@ -413,17 +458,24 @@ public final class Db {
     }
 
     /** The INSERT of every column of this table, in schema order. */
-    private String insertStatement(Table table) {
-        return prepared.computeIfAbsent("insert-into " + table.name(), k -> {
-            List<String> names = new ArrayList<>();
+    private Prepared insertStatement(Table table) {
+        return statements.get("insert", table, t -> {
             String marks = "";
-            for (String c : table.columns().keySet()) {
-                names.add(WhereCompiler.quote(c));
+            for (int i = 0; i < t.columns().size(); i++) {
                 marks += marks.isEmpty() ? "?" : ",?";
             }
-            return new Prepared("INSERT INTO " + WhereCompiler.quote(table.name()) + " (" + String.join(",", names) + ") VALUES ("
-                    + marks + ")", List.of());
-        }).sql();
+            return new Prepared("INSERT INTO " + WhereCompiler.quote(t.name()) + " (" + quotedColumns(t) + ") VALUES (" + marks + ")",
+                    List.of());
+        });
+    }
+
+    /** The table's columns in schema order, quoted, separated by commas. */
+    private static String quotedColumns(Table table) {
+        List<String> names = new ArrayList<>();
+        for (String c : table.columns().keySet()) {
+            names.add(WhereCompiler.quote(c));
+        }
+        return String.join(",", names);
     }
 
     private static void checkComplete(Table table, Map<String, Object> row) {
@@ -440,7 +492,7 @@ public final class Db {
         if (value == null) {
             return null;
         }
-        type.checkValue(value, table.name() + "." + column);
+        type.checkValue(value, table.path(column));
         if (value instanceof Boolean b) {
             return b ? 1L : 0L;
         }

@@ -38,6 +38,8 @@ public final class Table {
     private final String shardKey;
     /** A table kept in D1, shared by every shard (docs/sharding.md). */
     private final boolean global;
+    /** column -> "table.column", the path messages name it by (built once, not per write). */
+    private final Map<String, String> paths = new java.util.HashMap<>();
 
     private Table(String name, Map<String, Validator> columns, Where readPolicy, Where insertPolicy, Where updatePolicy,
             Where deletePolicy, List<List<String>> indexes) {
@@ -55,6 +57,15 @@ public final class Table {
         this.updatePolicy = updatePolicy;
         this.deletePolicy = deletePolicy;
         this.indexes = indexes;
+        for (String column : columns.keySet()) {
+            paths.put(column, name + "." + column);
+        }
+    }
+
+    /** "table.column": how messages name a column of this table. */
+    public String path(String column) {
+        String path = paths.get(column);
+        return path != null ? path : name + "." + column;
     }
 
     private Table(String name, Map<String, Validator> columns) {

@@ -14,7 +14,7 @@ import java.util.Set;
  * Pokes: after every commit, what changed reaches every socket that may see it. The fan-out is
  * one piece:
  * <ol>
- *   <li>the new log page names the views it may change ({@link ViewIndex#candidates}): views of
+ *   <li>the new log page names the views it may change ({@link ViewIndex#page}): views of
  *       other channels are never diffed;</li>
  *   <li>one diff per candidate view, whatever its subscribers ({@link View#diff}), evaluates the
  *       read policy for all subscribed identities at once and groups the identities that get the
@@ -80,14 +80,13 @@ final class Pokes {
     }
 
     private void collect(List<Conn> confirm) {
-        long to = ChangeLog.seq(sql);
+        ViewIndex.Page page = views.page(sql, pokedSeq);
         double nowSec = Connections.nowSec();
         Set<String> expired = conns.anyMayExpire(nowSec) ? new HashSet<>() : null;
-        if (to > pokedSeq) {
-            Set<String> changed = new HashSet<>();
-            for (View view : views.candidates(sql, pokedSeq, to, changed)) {
+        if (page.to() > pokedSeq) {
+            for (View view : page.views()) {
                 diffQueries++;
-                List<View.Change> changes = view.diff(sql, json, pokedSeq, to, limits.pokePartBytesMax(), view.readsRelated(changed));
+                List<View.Change> changes = view.diff(sql, json, pokedSeq, page.to(), limits.pokePartBytesMax(), view.readsRelated(page.tables()));
                 for (View.Change change : changes) {
                     for (String who : change.identities()) {
                         for (Subscription sub : view.subscriptions(who)) {
@@ -103,7 +102,7 @@ final class Pokes {
                     }
                 }
             }
-            pokedSeq = to;
+            pokedSeq = page.to();
         }
         for (Conn c : confirm) {
             if (expired == null || !isExpired(c, nowSec, expired)) {

@@ -7,7 +7,6 @@ import dev.shoal.engine.mutate.Mutator;
 import dev.shoal.engine.mutate.MutatorContext;
 import dev.shoal.engine.shard.ShardRouting;
 import dev.shoal.engine.shard.ShardWrites;
-import dev.shoal.engine.sql.Prepared;
 import dev.shoal.engine.sql.Sql;
 import dev.shoal.engine.sql.SqlException;
 import dev.shoal.protocol.ClientFrame;
@@ -45,7 +44,7 @@ final class PushLedger {
     private final Checks checks;
     private final Map<String, Client> clients = new HashMap<>();
     /** Write statements built once per instance (their text depends on the schema only). */
-    private final Map<String, Prepared> prepared = new HashMap<>();
+    private final Db.Statements statements = new Db.Statements();
 
     /** The argument checks shared with subscriptions (size, then validators). */
     interface Checks {
@@ -139,7 +138,7 @@ final class PushLedger {
         }
         checks.args(mutator.args(), m.args());
         ShardRouting.checkMutation(shardName, mutator, m.args());
-        Db db = new Db(sql, app::table, c.auth.userId(), prepared).placement(new ShardWrites(sql, shardName, c.auth.userId()));
+        Db db = new Db(sql, app::table, c.auth.userId(), statements).placement(new ShardWrites(sql, shardName, c.auth.userId()));
         MutatorContext ctx = new MutatorContext(db, c.auth, shardName, (double) System.currentTimeMillis());
         try {
             mutator.server().run(ctx, m.args());

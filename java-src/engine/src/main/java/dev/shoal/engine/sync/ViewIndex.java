@@ -3,8 +3,10 @@ package dev.shoal.engine.sync;
 import dev.shoal.engine.shape.View;
 import dev.shoal.engine.sql.Rows;
 import dev.shoal.engine.sql.Sql;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -12,7 +14,8 @@ import java.util.Set;
  * The live views of the shard, indexed so that a commit costs what it touches, not what is
  * subscribed: a view is a candidate for a commit only when a changed row's old or new value of a
  * watched column equals the view's value ({@link View#watches()}), or when a table it reads without
- * a watch changed. Views of other channels are never looked at.
+ * a watch changed. Views of other channels are never looked at. One statement reads a new log
+ * page ({@link #page}).
  */
 final class ViewIndex {
     private final Map<String, View> byKey = new HashMap<>();
@@ -20,8 +23,10 @@ final class ViewIndex {
     private final Map<String, Map<String, Set<View>>> watched = new HashMap<>();
     /** table -> views diffed on every change of it. */
     private final Map<String, Set<View>> unwatched = new HashMap<>();
-    /** Statements that read a watched column's values from the new log page, per "table.column". */
-    private final Map<String, String> valueSql = new HashMap<>();
+    /** The statement that reads a new log page ({@link #page}); rebuilt when the watched columns change. */
+    private String pageSql;
+    /** The watched "table.column" keys in the order of {@link #pageSql}'s value columns. */
+    private List<String> pageKeys;
 
     int size() {
         return byKey.size();
@@ -39,8 +44,10 @@ final class ViewIndex {
         }
         byKey.put(view.key, view);
         for (View.Watch w : view.watches()) {
-            watched.computeIfAbsent(w.table() + "." + w.column(), k -> new HashMap<>())
-                    .computeIfAbsent(view.watchValue(), k -> new LinkedHashSet<>(2)).add(view);
+            watched.computeIfAbsent(w.table() + "." + w.column(), k -> {
+                        pageSql = null;
+                        return new HashMap<>();
+                    }).computeIfAbsent(view.watchValue(), k -> new LinkedHashSet<>(2)).add(view);
         }
         for (String t : view.unwatchedTables()) {
             unwatched.computeIfAbsent(t, k -> new LinkedHashSet<>()).add(view);
@@ -60,6 +67,7 @@ final class ViewIndex {
                 byValue.remove(view.watchValue());
                 if (byValue.isEmpty()) {
                     watched.remove(w.table() + "." + w.column());
+                    pageSql = null;
                 }
             }
         }
@@ -72,55 +80,62 @@ final class ViewIndex {
         }
     }
 
+    /** What the log holds after a seq: its last seq, the tables it changed, the views it may change. */
+    record Page(long to, Set<String> tables, Set<View> views) {}
+
     /**
-     * The views the log range (from, to] may change, in a stable order, with the tables it changed
-     * (into {@code changedTables}). One query names the tables; one more per watched column of a
-     * changed table reads the values its changed rows held before and after.
+     * The log after {@code from} in one statement: its highest seq ({@code from} when empty), the
+     * tables it changed, and the views it may change, in a stable order: the views of a changed
+     * table read without a watch, and the watching views whose value a changed row held before or
+     * after the change.
      */
-    Set<View> candidates(Sql sql, long from, long to, Set<String> changedTables) {
+    Page page(Sql sql, long from) {
+        if (pageSql == null) {
+            compilePage();
+        }
+        long to = from;
+        Set<String> tables = new LinkedHashSet<>();
         Set<View> out = new LinkedHashSet<>();
-        if (byKey.isEmpty()) {
-            return out;
-        }
-        Rows tables = sql.query("SELECT DISTINCT \"table\" FROM __cdc_log WHERE seq > ? AND seq <= ?", from, to);
-        while (tables.next()) {
-            changedTables.add(tables.getString(0));
-        }
-        for (String table : changedTables) {
-            Set<View> always = unwatched.get(table);
-            if (always != null) {
-                out.addAll(always);
+        Rows rows = sql.query(pageSql, from);
+        while (rows.next()) {
+            String table = rows.getString(0);
+            to = Math.max(to, rows.getLong(1));
+            if (tables.add(table)) {
+                Set<View> always = unwatched.get(table);
+                if (always != null) {
+                    out.addAll(always);
+                }
             }
-        }
-        for (Map.Entry<String, Map<String, Set<View>>> e : watched.entrySet()) {
-            String key = e.getKey();
-            String table = key.substring(0, key.indexOf('.'));
-            if (!changedTables.contains(table)) {
-                continue;
-            }
-            Map<String, Set<View>> byValue = e.getValue();
-            Rows values = sql.query(valueSql(table, key.substring(table.length() + 1)), from, to, from, to);
-            while (values.next()) {
-                Set<View> hit = values.isNull(0) ? null : byValue.get(values.getString(0));
-                if (hit != null) {
-                    out.addAll(hit);
+            for (int k = 0; k < pageKeys.size(); k++) {
+                Map<String, Set<View>> byValue = watched.get(pageKeys.get(k));
+                for (int column = 2 + 2 * k; column <= 3 + 2 * k; column++) {
+                    Set<View> hit = rows.isNull(column) ? null : byValue.get(rows.getString(column));
+                    if (hit != null) {
+                        out.addAll(hit);
+                    }
                 }
             }
         }
-        return out;
+        return new Page(to, tables, out);
     }
 
-    /** The distinct text values {@code column} held in the changed rows of {@code table}, before or after. */
-    private String valueSql(String table, String column) {
-        String key = table + "." + column;
-        String q = valueSql.get(key);
-        if (q == null) {
-            // Names are validated identifiers; +"table" keeps SQLite on the seq range (see View).
-            String path = "'$." + column + "'";
-            String where = " FROM __cdc_log WHERE seq > ? AND seq <= ? AND +\"table\" = '" + table + "'";
-            q = "SELECT json_extract(doc, " + path + ") AS v" + where + " UNION SELECT json_extract(pre, " + path + ")" + where;
-            valueSql.put(key, q);
+    /**
+     * One row per distinct (table, watched values before and after): {@code table, max(seq)}, then
+     * for each watched column the value its row held after and before (NULL for rows of other
+     * tables). Names are validated identifiers.
+     */
+    private void compilePage() {
+        pageKeys = new ArrayList<>(watched.keySet());
+        String select = "SELECT \"table\" AS t, max(seq)";
+        String group = " GROUP BY t";
+        for (int k = 0; k < pageKeys.size(); k++) {
+            String key = pageKeys.get(k);
+            String table = key.substring(0, key.indexOf('.'));
+            String path = "'$." + key.substring(table.length() + 1) + "'";
+            String when = "CASE WHEN \"table\" = '" + table + "' THEN json_extract(";
+            select += ", " + when + "doc, " + path + ") END AS v" + k + ", " + when + "pre, " + path + ") END AS p" + k;
+            group += ", v" + k + ", p" + k;
         }
-        return q;
+        pageSql = select + " FROM __cdc_log WHERE seq > ?" + group;
     }
 }
