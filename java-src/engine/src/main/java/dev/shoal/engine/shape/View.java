@@ -44,6 +44,8 @@ public final class View {
     private final Map<String, Set<Subscription>> byIdentity = new LinkedHashMap<>(2);
     /** The subscribed identity keys as a JSON array, the diff's parameter; null when they changed. */
     private String identitiesJson;
+    /** The subscribed identity keys, in the order of {@link #identitiesJson}; rebuilt with it. */
+    private List<String> identities;
     /** The tables read through {@code exists}, which may include the view's own table. */
     private final List<String> relationTables;
     /** (table, column) pairs whose changed rows must hold {@link #watchValue} for this view to change. */
@@ -55,9 +57,9 @@ public final class View {
     private String hydrateSql;
     private List<Object> hydrateParams;
     /** [0]: no related table changed in the range; [1]: the general statement. */
-    private final String[] diffSql = new String[2];
+    private final String[] diffSql = new String[4];
     @SuppressWarnings("unchecked")
-    private final List<Object>[] diffParams = new List[2];
+    private final List<Object>[] diffParams = new List[4];
     private static final Slot PART = new Slot("part bytes");
     private static final Slot WHO = new Slot("identities");
     private static final Slot FROM = new Slot("from seq");
@@ -226,7 +228,8 @@ public final class View {
     /** The subscribed identity keys as one JSON array, rebuilt only after the set changed. */
     private String identitiesJson() {
         if (identitiesJson == null) {
-            identitiesJson = jsonArray(new ArrayList<>(byIdentity.keySet()));
+            identities = List.copyOf(byIdentity.keySet());
+            identitiesJson = jsonArray(identities);
         }
         return identitiesJson;
     }
@@ -270,21 +273,12 @@ public final class View {
      * their live state and a cheaper statement answers the same.
      */
     public List<Change> diff(Sql sql, Json.Parser json, long from, long to, int partBytes, boolean relationsChanged) {
-        return diffFor(sql, json, identitiesJson(), from, to, partBytes, relationsChanged);
-    }
-
-    /** The diff for one user only (a catch-up): its parts, or none when nothing it sees changed. */
-    public List<String> diffFor(Sql sql, Json.Parser json, String userId, long from, long to, int partBytes) {
-        List<Change> changes = diffFor(sql, json, jsonArray(List.of(identityKey(userId))), from, to, partBytes, true);
-        return changes.isEmpty() ? List.of() : changes.get(0).parts();
-    }
-
-    private List<Change> diffFor(Sql sql, Json.Parser json, String identities, long from, long to, int partBytes, boolean relationsChanged) {
-        int variant = relationsChanged ? 1 : 0;
-        if (diffSql[variant] == null) {
-            compileDiff(variant);
+        if (byIdentity.size() == 1) {
+            return diffForOne(sql, byIdentity.keySet().iterator().next(), from, to, partBytes, relationsChanged);
         }
-        Rows rows = sql.query(diffSql[variant], Slot.bind(diffParams[variant], PART, half(partBytes), WHO, identities, FROM, from, TO, to));
+        String whoJson = identitiesJson();
+        List<String> everyone = identities;
+        Rows rows = query(sql, MANY, relationsChanged, whoJson, from, to, partBytes);
         List<Change> out = new ArrayList<>();
         String group = null;
         List<String> parts = null;
@@ -293,14 +287,46 @@ public final class View {
             if (!rep.equals(group)) {
                 group = rep;
                 parts = new ArrayList<>();
-                Json whos = json.parse(rows.getString(1));
-                List<String> ids = new ArrayList<>(whos.size());
-                for (int i = 0; i < whos.size(); i++) {
-                    ids.add(whos.at(i).asString());
-                }
-                out.add(new Change(ids, parts));
+                // A group of every subscribed identity (the usual case: a row all of them see) is
+                // the view's own list; only a smaller group's JSON is read.
+                out.add(new Change(rows.getLong(3) == everyone.size() ? everyone : strings(json.parse(rows.getString(1))), parts));
             }
             parts.add(rows.getString(2));
+        }
+        return out;
+    }
+
+    /** The diff for one user only (a catch-up): its parts, or none when nothing it sees changed. */
+    public List<String> diffFor(Sql sql, String userId, long from, long to, int partBytes) {
+        List<Change> changes = diffForOne(sql, identityKey(userId), from, to, partBytes, true);
+        return changes.isEmpty() ? List.of() : changes.get(0).parts();
+    }
+
+    /** {@link #diff} for one identity key: a statement without the grouping of identities. */
+    private List<Change> diffForOne(Sql sql, String who, long from, long to, int partBytes, boolean relationsChanged) {
+        Rows rows = query(sql, ONE, relationsChanged, who, from, to, partBytes);
+        List<String> parts = new ArrayList<>();
+        while (rows.next()) {
+            parts.add(rows.getString(0));
+        }
+        return parts.isEmpty() ? List.of() : List.of(new Change(List.of(who), parts));
+    }
+
+    private static final int ONE = 2;
+    private static final int MANY = 0;
+
+    private Rows query(Sql sql, int form, boolean relationsChanged, String who, long from, long to, int partBytes) {
+        int variant = form + (relationsChanged ? 1 : 0);
+        if (diffSql[variant] == null) {
+            compileDiff(variant);
+        }
+        return sql.query(diffSql[variant], Slot.bind(diffParams[variant], PART, half(partBytes), WHO, who, FROM, from, TO, to));
+    }
+
+    private static List<String> strings(Json array) {
+        List<String> out = new ArrayList<>(array.size());
+        for (int i = 0; i < array.size(); i++) {
+            out.add(array.at(i).asString());
         }
         return out;
     }
@@ -315,9 +341,15 @@ public final class View {
         return false;
     }
 
-    /** Builds the diff statement once per view: its text depends on the schema and the predicate only. */
+    /**
+     * Builds a diff statement once per view (its text depends on the schema and the predicate
+     * only): {@code variant} is {@link #MANY} or {@link #ONE}, plus 1 when related tables changed.
+     * MANY binds a JSON array of identity keys and answers (representative, identities JSON, part,
+     * group size); ONE binds one key and answers its parts alone.
+     */
     private void compileDiff(int variant) {
-        boolean relations = variant == 1;
+        boolean relations = variant % 2 == 1;
+        boolean one = variant >= ONE;
         String name = table.name();
         List<Object> params = new ArrayList<>();
         params.add(WHO);
@@ -331,9 +363,8 @@ public final class View {
         WhereCompiler.Scope pastScope = relations ? WhereCompiler.past(pastColumn, "who.me", FROM) : WhereCompiler.past(pastColumn, "who.me", null);
         String past = compiler.compile(where, table, pastScope, params);
         // x: one row of flags per (identity, candidate); k: what each identity gets of each row
-        // (1 put, 0 del); g: identities that get exactly the same ops, grouped under the least of
-        // them; doc: each row that someone must receive, serialized once however many receive it.
-        String rows = "WITH who AS (SELECT value AS me FROM json_each(?)),"
+        // (1 put, 0 del).
+        String head = "WITH who AS (" + (one ? "SELECT ? AS me" : "SELECT value AS me FROM json_each(?)") + "),"
                 + " ch AS (SELECT id, min(seq) AS first FROM __cdc_log WHERE seq > ? AND seq <= ? AND +\"table\" = '" + name + "' GROUP BY id),"
                 + " cand AS (" + candidates + "),"
                 + " x AS MATERIALIZED (SELECT who.me AS who, cand.id AS id, ch.first IS NOT NULL AS changed,"
@@ -342,18 +373,29 @@ public final class View {
                 + " FROM who CROSS JOIN cand LEFT JOIN ch ON ch.id = cand.id LEFT JOIN __cdc_log AS img ON img.seq = ch.first"
                 + " LEFT JOIN " + WhereCompiler.quote(name) + " AS cur ON cur.id = cand.id),"
                 + " k AS MATERIALIZED (SELECT who, id, CASE WHEN now THEN (CASE WHEN changed OR NOT was THEN 1 END) WHEN was THEN 0 END AS put"
-                + " FROM x WHERE now OR was),"
-                + " sig AS (SELECT who, json_group_array(json_array(put, id)) AS s FROM (SELECT who, id, put FROM k WHERE put IS NOT NULL ORDER BY who, id) GROUP BY who),"
-                + " g AS MATERIALIZED (SELECT min(who) AS rep, json_group_array(who) AS whos FROM sig GROUP BY s),"
-                + " doc AS MATERIALIZED (SELECT cur.id AS id, " + put("cur.id", projection) + " AS put FROM " + WhereCompiler.quote(name)
-                + " AS cur WHERE cur.id IN (SELECT id FROM k WHERE put = 1)),"
-                + " r AS (SELECT g.rep AS who, k.id AS id, CASE WHEN k.put THEN doc.put"
-                + " ELSE json_object('op', 'del', 'table', '" + name + "', 'id', k.id) END AS r"
-                + " FROM g JOIN k ON k.who = g.rep AND k.put IS NOT NULL LEFT JOIN doc ON doc.id = k.id),"
-                // Parts as in parts(): a row goes to the part where the running byte count ends.
-                + " p AS (SELECT who, part, '[' || group_concat(r, ',') || ']' AS rows FROM (SELECT who, r, CAST((sum(length(CAST(r AS BLOB)) + 1)"
-                + " OVER (PARTITION BY who ORDER BY id ROWS UNBOUNDED PRECEDING)) / ? AS INTEGER) AS part FROM r WHERE r IS NOT NULL) GROUP BY who, part)"
-                + " SELECT p.who, g.whos, p.rows FROM p JOIN g ON g.rep = p.who ORDER BY p.who, p.part";
+                + " FROM x WHERE now OR was),";
+        String del = "json_object('op', 'del', 'table', '" + name + "', 'id', k.id)";
+        // Parts as in parts(): a row goes to the part where the running byte count ends.
+        String cut = "CAST((sum(length(CAST(r AS BLOB)) + 1) OVER (PARTITION BY who ORDER BY id ROWS UNBOUNDED PRECEDING)) / ? AS INTEGER)";
+        String rows;
+        if (one) {
+            rows = head + " r AS (SELECT k.who AS who, k.id AS id, CASE WHEN k.put THEN " + put("cur.id", projection) + " ELSE " + del + " END AS r"
+                    + " FROM k LEFT JOIN " + WhereCompiler.quote(name) + " AS cur ON cur.id = k.id WHERE k.put IS NOT NULL)"
+                    + " SELECT '[' || group_concat(r, ',') || ']' FROM (SELECT who, r, " + cut + " AS part FROM r)"
+                    + " GROUP BY part ORDER BY part";
+        } else {
+            // g: identities that get exactly the same ops, grouped under the least of them; doc:
+            // each row that someone must receive, serialized once however many receive it.
+            rows = head + " sig AS (SELECT who, json_group_array(json_array(put, id)) AS s FROM (SELECT who, id, put FROM k WHERE put IS NOT NULL ORDER BY who, id) GROUP BY who),"
+                    + " g AS MATERIALIZED (SELECT min(who) AS rep, json_group_array(who) AS whos, count(*) AS n FROM sig GROUP BY s),"
+                    + " doc AS MATERIALIZED (SELECT cur.id AS id, " + put("cur.id", projection) + " AS put FROM " + WhereCompiler.quote(name)
+                    + " AS cur WHERE cur.id IN (SELECT id FROM k WHERE put = 1)),"
+                    + " r AS (SELECT g.rep AS who, k.id AS id, CASE WHEN k.put THEN doc.put ELSE " + del + " END AS r"
+                    + " FROM g JOIN k ON k.who = g.rep AND k.put IS NOT NULL LEFT JOIN doc ON doc.id = k.id),"
+                    + " p AS (SELECT who, part, '[' || group_concat(r, ',') || ']' AS rows FROM (SELECT who, r, " + cut + " AS part"
+                    + " FROM r WHERE r IS NOT NULL) GROUP BY who, part)"
+                    + " SELECT p.who, g.whos, p.rows, g.n FROM p JOIN g ON g.rep = p.who ORDER BY p.who, p.part";
+        }
         params.add(PART);
         diffSql[variant] = shared(rows);
         diffParams[variant] = params;

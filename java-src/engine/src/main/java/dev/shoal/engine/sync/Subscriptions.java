@@ -89,7 +89,7 @@ final class Subscriptions {
         boolean catchUp = s.since() != null && s.since().epoch().equals(epoch) && s.since().seq() <= at
                 && s.since().seq() >= floor.getAsLong() && at - s.since().seq() <= limits.catchUpRowsMax();
         List<String> parts = catchUp
-                ? sub.view().diffFor(sql, json, c.userId(), s.since().seq(), at, limits.pokePartBytesMax())
+                ? sub.view().diffFor(sql, c.userId(), s.since().seq(), at, limits.pokePartBytesMax())
                 : sub.view().hydrate(sql, c.userId(), limits.pokePartBytesMax());
         pokes.answer(c, sub.id(), parts, !catchUp);
     }

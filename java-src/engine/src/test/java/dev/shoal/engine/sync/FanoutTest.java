@@ -76,7 +76,7 @@ class FanoutTest {
         long before = diffQueries();
         push("put", "{\"id\":\"n1\",\"title\":\"one\",\"owner\":\"carol\"}");
         assertEquals(1, diffQueries() - before, "myNotes (owner = me) has no literal to index by; bob's view is skipped");
-        assertEquals(List.of(), new Replica(t.peers, "m").idsSeen, "and it shows nothing of carol's note");
+        assertEquals(List.of(), new Replica(t.peers, "m").sync().idsSeen, "and it shows nothing of carol's note");
     }
 
     @Test
@@ -150,11 +150,40 @@ class FanoutTest {
         push("join", "{\"room\":\"r2\",\"user\":\"carol\"}");
         assertEquals(1, diffQueries() - before, "only the view of r2 (watching members.room = r2)");
         assertEquals(Set.of("p1"), new Replica(t.peers, "c").rows("s").keySet(), "p1 entered carol's view through the relation");
-        assertEquals(List.of(), new Replica(t.peers, "a").idsSeen, "alice saw nothing of r2");
+        assertEquals(List.of(), new Replica(t.peers, "a").sync().idsSeen, "alice saw nothing of r2");
 
         before = diffQueries();
         push("post", "{\"id\":\"p2\",\"room\":\"r1\"}");
         assertEquals(1, diffQueries() - before);
         assertEquals(Set.of("p2"), new Replica(t.peers, "a").rows("s").keySet());
+    }
+
+    /**
+     * One view, three identities: a write some of them may see reaches exactly those (a group
+     * smaller than the view's identities), one all may see reaches all (the whole view as one
+     * group), and an identity alone in a group gets its own rows.
+     */
+    @Test
+    void eachIdentityOfAViewGetsExactlyWhatItMaySee() {
+        t = new TestShard(rooms());
+        t.open("w", "writer", "wc");
+        push("join", "{\"room\":\"r1\",\"user\":\"alice\"}");
+        push("join", "{\"room\":\"r1\",\"user\":\"bob\"}");
+        for (String user : List.of("alice", "bob", "carol")) {
+            subscribe(user, user, "s", "postsByRoom", "{\"room\":\"r1\"}");
+        }
+        push("post", "{\"id\":\"p1\",\"room\":\"r1\"}");
+        assertEquals(Set.of("p1"), new Replica(t.peers, "alice").rows("s").keySet());
+        assertEquals(Set.of("p1"), new Replica(t.peers, "bob").rows("s").keySet());
+        assertEquals(List.of(), new Replica(t.peers, "carol").sync().idsSeen, "carol is not a member: not even the id");
+
+        push("join", "{\"room\":\"r1\",\"user\":\"carol\"}");
+        assertEquals(Set.of("p1"), new Replica(t.peers, "carol").rows("s").keySet(), "p1 entered carol's view alone");
+        assertEquals(List.of("p1"), new Replica(t.peers, "alice").sync().idsSeen, "alice got nothing new");
+
+        push("post", "{\"id\":\"p2\",\"room\":\"r1\"}");
+        for (String user : List.of("alice", "bob", "carol")) {
+            assertEquals(Set.of("p1", "p2"), new Replica(t.peers, user).rows("s").keySet(), user);
+        }
     }
 }
