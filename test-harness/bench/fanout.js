@@ -33,6 +33,9 @@ const PICKED = process.argv.find((a) => a.startsWith("--sizes="))?.slice(8).spli
 const SIZES = (PICKED ?? (QUICK ? [1, 100, 1000] : [1, 10, 100, 1000])).map((n) => ({ n, identities: n }));
 if (!PICKED) SIZES.push({ n: 1000, identities: 1 });
 const WARMUP = QUICK ? 10 : 20; // the first row is also the first work of both processes: JIT warm-up
+// Each latency row starts fresh processes: both systems get the same warm-up, long enough at small N
+// for the JIT to settle (a shard in use has run its write path thousands of times), about 2 s at most.
+const warmupFor = (n) => (QUICK ? WARMUP : Math.min(300, Math.max(WARMUP, Math.round(20000 / n))));
 const WRITES = Number(process.argv.find((a) => a.startsWith("--writes="))?.slice(9) ?? (QUICK ? 40 : 100));
 const OPEN_BATCH = 50; // sockets opened (and subscribed) concurrently
 const TIMEOUT_MS = 120000; // for any one step: opening a batch, one write's delivery
@@ -160,7 +163,8 @@ async function latency(worker, n, nIds) {
   const writer = await BenchSocket.open(worker, { sub: "writer", client: "w", shard });
   const t2 = performance.now();
   const before = await stats(worker, shard);
-  const r = await writes(worker, writer, subs, { from: 1, warmup: WARMUP, count: WRITES });
+  const warmup = warmupFor(n);
+  const r = await writes(worker, writer, subs, { from: 1, warmup, count: WRITES });
   const after = await stats(worker, shard);
   const errors = [writer, ...subs].flatMap((s) => s.errors);
   await closeAll(subs);
@@ -170,8 +174,8 @@ async function latency(worker, n, nIds) {
     ...r,
     membershipMs: t1 - t0,
     subscribeMs: t2 - t1,
-    diffPerCommit: after ? (after.diffQueries - before.diffQueries) / (WARMUP + WRITES) : null,
-    pokesPerCommit: after ? (after.pokesSent - before.pokesSent) / (WARMUP + WRITES) : null,
+    diffPerCommit: after ? (after.diffQueries - before.diffQueries) / (warmup + WRITES) : null,
+    pokesPerCommit: after ? (after.pokesSent - before.pokesSent) / (warmup + WRITES) : null,
   };
 }
 
@@ -228,7 +232,7 @@ async function main() {
     await withSystems({ inspect: true }, async (systems) => {
       const r = {};
       for (const [name, w] of Object.entries(systems)) {
-        log(`latency N=${n}: ${name} (${n} sockets of ${identities} identities, ${WARMUP} warm-up + ${WRITES} sequential writes)`);
+        log(`latency N=${n}: ${name} (${n} sockets of ${identities} identities, ${warmupFor(n)} warm-up + ${WRITES} sequential writes)`);
         r[name] = await latency(w, n, identities);
         log(`  setup: membership ${(r[name].membershipMs / 1000).toFixed(1)} s, sockets + subscriptions ${(r[name].subscribeMs / 1000).toFixed(1)} s`);
       }
@@ -299,7 +303,7 @@ function report(rows, far, tput, tookMs) {
   }
 
   console.log(machine(`test-harness/bench/fanout.js${QUICK ? " --quick" : ""}`));
-  console.log(`latency: ${WRITES} sequential writes per row after ${WARMUP} warm-up; sockets opened ${OPEN_BATCH} at a time; sustained writes: ${TPUT_MS} ms per mode, 1 subscriber; run took ${(tookMs / 1000).toFixed(0)} s`);
+  console.log(`latency: ${WRITES} sequential writes per row after ${SIZES.map((r) => `${warmupFor(r.n)}`).join("/")} warm-up (N = ${SIZES.map((r) => r.n).join("/")}); sockets opened ${OPEN_BATCH} at a time; sustained writes: ${TPUT_MS} ms per mode, 1 subscriber; run took ${(tookMs / 1000).toFixed(0)} s`);
   console.log("write-to-visible: from the push until the last of the N sockets has the poke holding the row (timed in this Node process, which also parses every frame of the N sockets); p99 of 100 samples is the second slowest");
   console.log("workerd CPU: CPU time of the worker's workerd process (all threads, /proc schedstat) over the timed writes, per write; it includes the WebSocket sends");
   console.log("heap: Runtime.getHeapUsage of the worker's isolate through workerd's inspector, after a heap snapshot (which collects garbage): every Durable Object of the worker in memory, so an upper bound for the one shard");

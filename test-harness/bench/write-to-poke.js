@@ -13,10 +13,7 @@
 // posts only in channels they are a member of. On shoal, in every scenario the
 // writer first creates the channel and adds every reader (and other writers)
 // with addMember, untimed; the baseline has no membership and skips that step.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { BenchSocket, members, sendMessage, pct, machine, startSystem, cpuMs, NO_RATE_LIMIT, sustainedWrites } from "./common.js";
+import { BenchSocket, members, sendMessage, pct, machine, cpuMs, sustainedWrites, withSystems } from "./common.js";
 
 const QUICK = process.argv.includes("--quick");
 const WARMUP = QUICK ? 20 : 50;
@@ -121,25 +118,23 @@ const MODES = [
 
 
 async function main() {
-  const dir = mkdtempSync(path.join(tmpdir(), "shoal-bench-"));
-  const systems = {
-    shoal: { ...(await startSystem({ persistDir: path.join(dir, "shoal"), bindings: NO_RATE_LIMIT })), policies: MEMBERSHIP },
-    baseline: await startSystem({ persistDir: path.join(dir, "baseline"), scriptPath: "test-harness/bench/baseline-worker.js", className: "BaselineDO" }),
-  };
   const rows = [];
   const ms = (x) => `${x.toFixed(2)} ms`;
   const row = (metric, s, b, fmt, better) => rows.push({ metric, s, b, fmt, better });
   const log = (m) => process.stderr.write(m + "\n");
   const started = performance.now();
-  try {
-    // Each scenario runs on both systems back to back, so both see the same machine state.
+  // Each scenario runs on both systems back to back, so both see the same machine state, on fresh
+  // systems: the bench app keeps every table on one shard, so scenarios would share it otherwise.
+  {
     for (const nSubs of [1, FANOUT]) {
       if (ONLY && !`write-to-poke, ${nSubs} subscriber`.includes(ONLY)) continue;
       const r = {};
+      await withSystems({ policies: MEMBERSHIP }, async (systems) => {
       for (const [name, w] of Object.entries(systems)) {
         log(`latency, ${nSubs} subscriber(s): ${name} (${WARMUP} warm-up + ${SAMPLES} sequential writes)`);
         r[name] = await latency(w, name, nSubs, `lat-${nSubs}`); // a fresh shard per scenario
       }
+      });
       const { shoal: s, baseline: b } = r;
       if (nSubs === 1) {
         row("write-to-poke, 1 subscriber, p50", pct(s.each, 50), pct(b.each, 50), ms, "lower");
@@ -157,11 +152,13 @@ async function main() {
     for (const mode of MODES) {
       if (ONLY && !`mutations/s, ${mode.label}`.includes(ONLY)) continue;
       const r = {};
-      for (const [name, w] of Object.entries(systems)) {
-        log(`throughput, ${mode.label}: ${name} (${TPUT_MS} ms)`);
-        r[name] = await throughput(w, name, mode);
-        if (r[name].failed) log(`  ${name} failed: ${r[name].failed}`);
-      }
+      await withSystems({ policies: MEMBERSHIP }, async (systems) => {
+        for (const [name, w] of Object.entries(systems)) {
+          log(`throughput, ${mode.label}: ${name} (${TPUT_MS} ms)`);
+          r[name] = await throughput(w, name, mode);
+          if (r[name].failed) log(`  ${name} failed: ${r[name].failed}`);
+        }
+      });
       const v = (x) => (x.failed ? NaN : x.perSecond);
       row(`mutations/s, ${mode.label}`, v(r.shoal), v(r.baseline), (x) => (Number.isNaN(x) ? "failed" : `${Math.round(x)}`), "higher");
       const c = (x) => (x.failed ? NaN : x.cpuPerMutation);
@@ -170,19 +167,17 @@ async function main() {
     const bigLabel = `write-to-poke, 1 subscriber, p50, log of ${BIG_LOG} rows`;
     if (!ONLY || bigLabel.includes(ONLY)) {
       const r = {};
-      for (const [name, w] of Object.entries(systems)) {
-        log(`latency with a long log: ${name} (fill ${BIG_LOG} rows in another channel, then ${WARMUP} + ${SAMPLES} writes)`);
-        await fill(w, "biglog", BIG_LOG);
-        r[name] = await latency(w, name, 1, "biglog");
-      }
+      await withSystems({ policies: MEMBERSHIP }, async (systems) => {
+        for (const [name, w] of Object.entries(systems)) {
+          log(`latency with a long log: ${name} (fill ${BIG_LOG} rows in another channel, then ${WARMUP} + ${SAMPLES} writes)`);
+          await fill(w, "biglog", BIG_LOG);
+          r[name] = await latency(w, name, 1, "biglog");
+        }
+      });
       row(bigLabel, pct(r.shoal.each, 50), pct(r.baseline.each, 50), ms, "lower");
       row(bigLabel.replace("p50", "p99"), pct(r.shoal.each, 99), pct(r.baseline.each, 99), ms, "lower");
       row(`workerd CPU per write, 1 subscriber, log of ${BIG_LOG} rows`, r.shoal.cpuPerWrite, r.baseline.cpuPerWrite, ms, "lower");
     }
-  } finally {
-    await systems.shoal.stop();
-    await systems.baseline.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 
   const lines = [
