@@ -92,6 +92,22 @@ test("a profile renamed by one user on one shard is seen live by another user on
   assert.equal((await pokeWith(bob, (r) => r.id === "alice")).doc.displayName, "Renamed in D1");
 });
 
+test("a D1 table made by an earlier version of the app gets the columns declared since, and its rows stay", async () => {
+  const worker = await start();
+  const d1 = await worker.mf.getD1Database("DB");
+  // As an earlier version of the example would have left it: profiles without displayName.
+  await d1.prepare("CREATE TABLE profiles (id TEXT PRIMARY KEY NOT NULL)").run();
+  await d1.prepare("INSERT INTO profiles (id) VALUES ('bob')").run();
+  const bob = await user(worker, "bob", "__global__");
+  const hydrated = await bob.subscribe("p", "profiles", {});
+  assert.deepEqual(hydrated.rows.map((r) => r.doc), [{ id: "bob", displayName: null }], "the old row, its new column empty");
+  const alice = await user(worker, "alice", "__root__");
+  assert.equal((await alice.push("setDisplayName", { displayName: "Alice" })).status, "ok");
+  assert.deepEqual((await pokeWith(bob, (r) => r.id === "alice")).doc, { id: "alice", displayName: "Alice" });
+  const columns = await d1.prepare("PRAGMA table_info(profiles)").all();
+  assert.deepEqual(columns.results.map((c) => c.name), ["id", "displayName"]);
+});
+
 test("a restart between the shard's commit and the D1 apply loses nothing and applies nothing twice", async () => {
   const persistDir = mkdtempSync(path.join(tmpdir(), "shoal-d1-"));
   const crashing = await start({ persistDir, bindings: { SHOAL_TEST_CRASH_BEFORE_D1: "true" } });

@@ -25,10 +25,21 @@ export function pollMsOf(env) {
 
 const schemaReady = new WeakMap(); // per D1 binding: the promise of its schema, once per isolate
 
+/**
+ * Creates the global tables in D1, then adds the columns the app declares and D1 lacks (a table
+ * made by an earlier version of the app): additive only, as on the shards. A failure (say, another
+ * isolate adding the same column first) is retried on the next use.
+ */
 async function ensureSchema(db, engine) {
   if (!schemaReady.has(db)) {
-    const statements = JSON.parse(engine.globalSchema());
-    const p = db.batch(statements.map((s) => db.prepare(s)));
+    const run = (statements) => (statements.length ? db.batch(statements.map((s) => db.prepare(s))) : []);
+    const p = (async () => {
+      await run(JSON.parse(engine.globalSchema()));
+      const tables = JSON.parse(engine.globalTables());
+      const infos = await run(tables.map((t) => engine.globalColumnsQuery(t)));
+      const stored = Object.fromEntries(tables.map((t, i) => [t, infos[i].results.map((c) => c.name)]));
+      await run(JSON.parse(engine.globalMigration(JSON.stringify(stored))));
+    })();
     schemaReady.set(db, p);
     p.catch(() => schemaReady.delete(db));
   }

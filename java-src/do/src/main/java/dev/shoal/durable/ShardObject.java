@@ -57,6 +57,18 @@ public final class ShardObject {
         return GlobalOutbox.schemaJson(app);
     }
 
+    /** The statement that lists the columns D1 holds for a global table. */
+    @JSExport
+    public String globalColumnsQuery(String table) {
+        return GlobalOutbox.columnsQuery(app, table);
+    }
+
+    /** The ALTER TABLE statements D1 needs ({@code storedJson}: table -> the column names D1 has), as a JSON array. */
+    @JSExport
+    public String globalMigration(String storedJson) {
+        return GlobalOutbox.migrationJson(app, JsJson.PARSER, storedJson);
+    }
+
     /** True when writes of global tables wait for their D1 apply. */
     @JSExport
     public boolean globalPending() {

@@ -2,7 +2,9 @@ package dev.shoal.testkit;
 
 import dev.shoal.engine.App;
 import dev.shoal.engine.shard.GlobalOutbox;
+import dev.shoal.engine.sql.Rows;
 import dev.shoal.protocol.Json;
+import dev.shoal.protocol.JsonText;
 
 /**
  * D1 for JVM tests of an app with global tables: a second SQLite database that receives the
@@ -11,14 +13,39 @@ import dev.shoal.protocol.Json;
  * write through Shoal. Together they run the global path of docs/sharding.md without workerd.
  */
 public final class TestD1 {
-    public final JdbcSql sql = JdbcSql.memory();
+    public final JdbcSql sql;
     private final App app;
 
+    /** A fresh D1 with the app's global tables. */
     public TestD1(App app) {
+        this(app, JdbcSql.memory());
+    }
+
+    /**
+     * The app's global tables in an existing D1 ({@code sql}, e.g. one an earlier version of the app
+     * created), made as the host makes them: created if missing, then given the columns they lack.
+     */
+    public TestD1(App app, JdbcSql sql) {
         this.app = app;
-        Json schema = JacksonJson.parse(GlobalOutbox.schemaJson(app));
-        for (int i = 0; i < schema.size(); i++) {
-            sql.exec(schema.at(i).asString());
+        this.sql = sql;
+        runEach(JacksonJson.parse(GlobalOutbox.schemaJson(app)));
+        Json tables = JacksonJson.parse(GlobalOutbox.tablesJson(app));
+        StringBuilder stored = new StringBuilder("{");
+        for (int i = 0; i < tables.size(); i++) {
+            String table = tables.at(i).asString();
+            Rows columns = sql.query(GlobalOutbox.columnsQuery(app, table));
+            stored.append(i == 0 ? "" : ",").append(JsonText.quote(table)).append(":[");
+            for (int k = 0; columns.next(); k++) {
+                stored.append(k == 0 ? "" : ",").append(JsonText.quote(columns.getString(1))); // PRAGMA table_info: cid, name, ...
+            }
+            stored.append("]");
+        }
+        runEach(JacksonJson.parse(GlobalOutbox.migrationJson(app, JacksonJson.PARSER, stored.append("}").toString())));
+    }
+
+    private void runEach(Json statements) {
+        for (int i = 0; i < statements.size(); i++) {
+            sql.exec(statements.at(i).asString());
         }
     }
 

@@ -95,12 +95,25 @@ public final class ChangeLog {
         while (rows.next()) {
             stored.add(rows.getString(0));
         }
+        for (String statement : missingColumns(table, stored)) {
+            sql.exec(statement);
+        }
+    }
+
+    /**
+     * The ALTER TABLE statements that add to a stored copy of {@code table} the columns it lacks
+     * ({@code stored}: the column names it has), in schema order: additive evolution, for the
+     * shard's SQLite and for D1 alike.
+     */
+    public static List<String> missingColumns(Table table, java.util.Set<String> stored) {
+        List<String> out = new java.util.ArrayList<>();
         for (Map.Entry<String, Validator> c : table.columns().entrySet()) {
             if (!stored.contains(c.getKey())) {
-                sql.exec("ALTER TABLE " + WhereCompiler.quote(table.name()) + " ADD COLUMN " + WhereCompiler.quote(c.getKey()) + " "
+                out.add("ALTER TABLE " + WhereCompiler.quote(table.name()) + " ADD COLUMN " + WhereCompiler.quote(c.getKey()) + " "
                         + sqlType(c.getValue().columnType()));
             }
         }
+        return out;
     }
 
     private static void trigger(Sql sql, Table table, String suffix, String when, String body) {

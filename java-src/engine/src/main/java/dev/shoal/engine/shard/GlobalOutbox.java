@@ -180,6 +180,39 @@ public final class GlobalOutbox {
         return "[" + String.join(",", out) + "]";
     }
 
+    /** The statement that lists the columns D1 holds for global table {@code table} ({@code PRAGMA table_info}). */
+    public static String columnsQuery(App app, String table) {
+        Table t = app.table(table);
+        if (t == null || !t.isGlobal()) {
+            throw new IllegalArgumentException("no global table named " + table);
+        }
+        return "PRAGMA table_info(" + WhereCompiler.quote(t.name()) + ")";
+    }
+
+    /**
+     * The D1 migration: {@code storedJson} maps each global table to the column names D1 holds
+     * for it; the answer is a JSON array of the ALTER TABLE statements that add the columns the app
+     * declares and D1 lacks (additive only, as on the shards: nothing is dropped or retyped).
+     */
+    public static String migrationJson(App app, Json.Parser json, String storedJson) {
+        Json stored = json.parse(storedJson);
+        List<String> out = new ArrayList<>();
+        for (Table t : app.tables()) {
+            Json names = t.isGlobal() ? stored.get(t.name()) : null;
+            if (names == null || names.size() == 0) {
+                continue; // not stored at all: its CREATE TABLE makes it whole
+            }
+            java.util.Set<String> have = new java.util.HashSet<>();
+            for (int i = 0; i < names.size(); i++) {
+                have.add(names.at(i).asString());
+            }
+            for (String statement : dev.shoal.engine.log.ChangeLog.missingColumns(t, have)) {
+                out.add(JsonText.quote(statement));
+            }
+        }
+        return "[" + String.join(",", out) + "]";
+    }
+
     /** The names of the app's global tables, as a JSON array. */
     public static String tablesJson(App app) {
         List<String> out = new ArrayList<>();

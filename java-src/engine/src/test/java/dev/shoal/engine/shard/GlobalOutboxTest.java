@@ -62,6 +62,26 @@ class GlobalOutboxTest {
         assertTrue(GlobalOutbox.pending(t.sql));
     }
 
+    /** A D1 table made by an earlier version of the app, without a column declared since: the host adds it, and writes land. */
+    @Test
+    void aColumnDeclaredLaterIsAddedToD1AndItsWritesLand() {
+        JdbcSql older = JdbcSql.memory();
+        older.exec("CREATE TABLE profiles (id TEXT PRIMARY KEY NOT NULL, \"displayName\" TEXT)");
+        older.exec("INSERT INTO profiles (id, \"displayName\") VALUES ('bob', 'Bob')");
+        dev.shoal.testkit.TestD1 d1 = new dev.shoal.testkit.TestD1(app, older);
+        assertEquals(1, d1.sql.queryLong(0, "SELECT count(*) FROM pragma_table_info('profiles') WHERE name = 'flag'"), "flag was added");
+        assertEquals("Bob", d1.sql.queryString("SELECT \"displayName\" FROM profiles WHERE id = 'bob'"), "the rows stay");
+        assertEquals("[]", GlobalOutbox.migrationJson(app, JacksonJson.PARSER, "{\"profiles\":[\"id\",\"displayName\",\"flag\"]}"),
+                "nothing to add once every column is there");
+
+        TestShard t = new TestShard(app, "r1");
+        t.open("a", "alice", "c1");
+        push(t, "a", 1, "postAs", "{\"roomId\":\"r1\",\"id\":\"p1\",\"displayName\":\"Alice\"}");
+        assertEquals("ok", lastStatus(t, "a"));
+        d1.apply(t, null);
+        assertEquals("Alice", d1.sql.queryString("SELECT \"displayName\" FROM profiles WHERE id = 'alice'"));
+    }
+
     @Test
     void aGlobalWriteChecksItsPolicyAndValues() {
         TestShard t = new TestShard(app);
