@@ -108,6 +108,53 @@ test("a D1 table made by an earlier version of the app gets the columns declared
   assert.deepEqual(columns.results.map((c) => c.name), ["id", "displayName"]);
 });
 
+/** The counters of the __global__ object (its engine's and the D1 mirror's). */
+async function globalStats(worker) {
+  const ns = await worker.mf.getDurableObjectNamespace("SHARD");
+  return (await ns.get(ns.idFromName("__global__")).fetch("http://do/__shoal/stats")).json();
+}
+
+test("the __global__ mirror follows D1 through its change feed, reading only the rows that changed, also after a restart", async () => {
+  const persistDir = mkdtempSync(path.join(tmpdir(), "shoal-feed-"));
+  const bindings = { SHOAL_GLOBAL_POLL_MS: "200" };
+  const first = await start({ persistDir, bindings });
+  const d1 = await first.mf.getD1Database("DB");
+  const alice = await user(first, "alice", "__root__");
+  assert.equal((await alice.push("setDisplayName", { displayName: "Alice" })).status, "ok");
+  const bob = await user(first, "bob", "__global__");
+  await bob.subscribe("p", "profiles", {});
+  // Many rows written behind Shoal's back, before and after the mirror's first read.
+  await d1.batch(Array.from({ length: 200 }, (_, i) => d1.prepare("INSERT INTO profiles (id, displayName) VALUES (?, ?)").bind(`u${i}`, `User ${i}`)));
+  await pokeWith(bob, (r) => r.id === "u199");
+  const read = (await globalStats(first)).globalRowsRead;
+  await d1.prepare("UPDATE profiles SET displayName = 'Zed' WHERE id = 'u7'").run();
+  assert.equal((await pokeWith(bob, (r) => r.id === "u7")).doc.displayName, "Zed");
+  await d1.prepare("DELETE FROM profiles WHERE id = 'u8'").run();
+  assert.equal((await pokeWith(bob, (r) => r.id === "u8")).op, "del");
+  let stats = await globalStats(first);
+  assert.equal(stats.globalFullReads, 1, "one full read, when the mirror was first made");
+  assert.ok(stats.globalRowsRead - read <= 2, `the update and the delete read ${stats.globalRowsRead - read} rows, not the table`);
+  await bob.close();
+  await alice.close();
+  await first.stop();
+  workers.splice(workers.indexOf(first), 1);
+
+  // A new process: the mirror and its cursor are in __global__'s storage; it reads only what changed meanwhile.
+  const second = await start({ persistDir, bindings });
+  const d1Again = await second.mf.getD1Database("DB");
+  await d1Again.prepare("UPDATE profiles SET displayName = 'Changed while away' WHERE id = 'u9'").run();
+  const carol = await user(second, "carol", "__global__");
+  const hydrated = await carol.subscribe("p", "profiles", {});
+  const names = Object.fromEntries(hydrated.rows.map((r) => [r.id, r.doc.displayName]));
+  assert.equal(names.u9, "Changed while away");
+  assert.equal(names.u7, "Zed");
+  assert.equal(names.u8, undefined);
+  assert.equal(Object.keys(names).length, 200, "alice and 199 of the 200 users");
+  stats = await globalStats(second);
+  assert.equal(stats.globalFullReads, 0, "no full read after the restart");
+  assert.ok(stats.globalRowsRead <= 2, `read ${stats.globalRowsRead} rows`);
+});
+
 test("a restart between the shard's commit and the D1 apply loses nothing and applies nothing twice", async () => {
   const persistDir = mkdtempSync(path.join(tmpdir(), "shoal-d1-"));
   const crashing = await start({ persistDir, bindings: { SHOAL_TEST_CRASH_BEFORE_D1: "true" } });

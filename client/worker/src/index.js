@@ -511,7 +511,7 @@ class ShardDO extends DurableObject {
     const path = new URL(request.url).pathname;
     // Engine counters for tests and benchmarks, and the note of changed global rows from another
     // shard: only reachable through the namespace binding, since the Worker forwards nothing but /sync.
-    if (path === "/__shoal/stats") return new Response(this.engineFor(null).stats());
+    if (path === "/__shoal/stats") return Response.json({ ...JSON.parse(this.engineFor(null).stats()), ...this.global.counters });
     if (path === "/__shoal/global-changed") {
       this.engineFor(GLOBAL_SHARD);
       await this.global.refreshRows(await request.json());

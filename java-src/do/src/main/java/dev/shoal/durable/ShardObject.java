@@ -3,6 +3,7 @@ package dev.shoal.durable;
 import dev.shoal.engine.App;
 import dev.shoal.engine.AppSource;
 import dev.shoal.engine.Limits;
+import dev.shoal.engine.shard.GlobalFeed;
 import dev.shoal.engine.shard.GlobalOutbox;
 import dev.shoal.engine.sql.Sql;
 import dev.shoal.engine.sync.Shard;
@@ -67,6 +68,24 @@ public final class ShardObject {
     @JSExport
     public String globalMigration(String storedJson) {
         return GlobalOutbox.migrationJson(app, JsJson.PARSER, storedJson);
+    }
+
+    /** The statements of the poll of D1's change feed, as JSON (GlobalFeed.pollSqlJson). */
+    @JSExport
+    public String globalPollSql() {
+        return GlobalFeed.pollSqlJson();
+    }
+
+    /** On __global__: the seq of D1's change feed its mirror holds every change up to; -1 before its first full read. */
+    @JSExport
+    public double globalFeedCursor() {
+        return GlobalFeed.cursor(sql);
+    }
+
+    /** On __global__: the mirror now holds every change of D1's feed up to {@code seq}. */
+    @JSExport
+    public void setGlobalFeedCursor(double seq) {
+        GlobalFeed.setCursor(sql, (long) seq);
     }
 
     /** True when writes of global tables wait for their D1 apply. */

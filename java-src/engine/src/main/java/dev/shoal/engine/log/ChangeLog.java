@@ -18,8 +18,8 @@ import java.util.Map;
 public final class ChangeLog {
     private ChangeLog() {}
 
-    /** Milliseconds since the epoch, computed by SQLite at the moment of the write. */
-    private static final String NOW_MS = "(julianday('now') - 2440587.5) * 86400000.0";
+    /** Milliseconds since the epoch, as SQLite computes them at the moment of a write (shard and D1 alike). */
+    public static final String NOW_MS = "(julianday('now') - 2440587.5) * 86400000.0";
 
     public static void install(Sql sql, App app, int rowBytesMax) {
         // The six columns of the design, plus the pre-image (the row before an update or delete),

@@ -52,14 +52,11 @@ public final class GlobalMirror {
                 for (int k = 0; k < cols.size(); k++) {
                     values[k] = value(table.column(cols.get(k)).columnType(), row.get(cols.get(k)));
                 }
-                found.add(String.valueOf(values[0]));
+                found.add(dev.shoal.protocol.JsonText.quote(String.valueOf(values[0])));
                 sql.exec(upsert, values);
             }
-            String foundJson = "";
-            for (String id : found) {
-                foundJson += (foundJson.isEmpty() ? "" : ",") + dev.shoal.protocol.JsonText.quote(id);
-            }
-            foundJson = "[" + foundJson + "]";
+            // One join, not a string grown per row: a whole table can hold many rows.
+            String foundJson = "[" + String.join(",", found) + "]";
             if (ids == null) {
                 sql.exec("DELETE FROM " + q + " WHERE id NOT IN (SELECT value FROM json_each(?))", foundJson);
             } else {

@@ -167,7 +167,7 @@ public final class GlobalOutbox {
         sql.exec("DELETE FROM __shoal_global_outbox WHERE id <= ?", upTo);
     }
 
-    /** The D1 schema of the app's global tables and of {@link #APPLIED}, as a JSON array of statements. */
+    /** The D1 schema of the app's global tables, of {@link #APPLIED} and of the change feed ({@link GlobalFeed}), as a JSON array of statements. */
     public static String schemaJson(App app) {
         List<String> out = new ArrayList<>();
         out.add(JsonText.quote("CREATE TABLE IF NOT EXISTS " + APPLIED + " (shard TEXT NOT NULL, outbox_id INTEGER NOT NULL,"
@@ -176,6 +176,9 @@ public final class GlobalOutbox {
             if (t.isGlobal()) {
                 out.add(JsonText.quote(dev.shoal.engine.log.ChangeLog.createTable(t)));
             }
+        }
+        for (String statement : GlobalFeed.schema(app)) {
+            out.add(JsonText.quote(statement));
         }
         return "[" + String.join(",", out) + "]";
     }
