@@ -50,6 +50,11 @@ public final class App {
         return tables.values();
     }
 
+    /** The tables by name (read-only). */
+    public Map<String, Table> tablesByName() {
+        return java.util.Collections.unmodifiableMap(tables);
+    }
+
     public Shape shape(String name) {
         return shapes.get(name);
     }

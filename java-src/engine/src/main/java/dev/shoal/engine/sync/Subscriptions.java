@@ -137,6 +137,12 @@ final class Subscriptions {
             throw new IllegalStateException("shape " + shapeName + " returned " + (where == null ? "no predicate" : "a predicate that matches every row")
                     + ": return Where.all() if every row is meant");
         }
+        // Registration checked the joins of the where it got from sample args; a where that
+        // branches on its args is checked again for these.
+        List<String> joins = dev.shoal.engine.shard.ShardRules.joinProblems(app.tablesByName(), app.table(shape.table()), where, "shape " + shapeName);
+        if (!joins.isEmpty()) {
+            throw new IllegalStateException(joins.get(0));
+        }
         return View.of(compiler, shape, app.table(shape.table()), where, args.text(), texts);
     }
 

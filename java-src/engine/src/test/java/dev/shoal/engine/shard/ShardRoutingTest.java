@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shoal.engine.App;
+import dev.shoal.engine.schema.V;
+import dev.shoal.engine.shape.Shape;
+import dev.shoal.engine.where.Where;
 import dev.shoal.protocol.Json;
 import dev.shoal.testkit.TestShard;
 import java.util.List;
@@ -39,6 +43,33 @@ class ShardRoutingTest {
 
         t.send("a", "{\"type\":\"subscribe\",\"id\":\"s2\",\"shape\":\"posts\",\"args\":{\"roomId\":\"r1\"}}");
         assertEquals(1, t.peers.to("a", "pokeStart").size(), "the right shard serves it");
+    }
+
+    /**
+     * Registration checks the joins of a shape's where built from sample args (here, byProfile
+     * false); a where that joins across shards only for other args is refused when it is built,
+     * at subscribe, and nothing of it runs.
+     */
+    @Test
+    void aWhereThatJoinsAcrossShardsOnlyForSomeArgsIsRefusedAtSubscribe() {
+        App app = RoomsApp.builder().shape(Shape.named("postsMaybeProfiled").on("posts")
+                .args(V.object().field("roomId", V.id("rooms"))
+                        .field("byProfile", V.bool()))
+                .shardKey("roomId")
+                .where(a -> a.get("byProfile").asBoolean()
+                        ? Where.and(Where.eq("roomId", a.get("roomId").asString()),
+                                Where.exists("profiles", "text", "id", Where.all()))
+                        : Where.eq("roomId", a.get("roomId").asString())))
+                .build();
+        TestShard t = new TestShard(app, "r1");
+        t.open("a", "alice", "c1");
+        t.send("a", "{\"type\":\"subscribe\",\"id\":\"s1\",\"shape\":\"postsMaybeProfiled\",\"args\":{\"roomId\":\"r1\",\"byProfile\":false}}");
+        assertTrue(t.peers.to("a", "error").isEmpty(), "the where registration saw is served");
+        t.send("a", "{\"type\":\"subscribe\",\"id\":\"s2\",\"shape\":\"postsMaybeProfiled\",\"args\":{\"roomId\":\"r1\",\"byProfile\":true}}");
+        Json e = last(t, "a", "error");
+        assertEquals("INTERNAL", e.get("code").asString(), "an app bug, reported as such");
+        assertTrue(e.get("message").asString().contains("global table profiles"), e.get("message").asString());
+        assertEquals(1, t.count("SELECT count(*) FROM __shoal_subs"), "only s1 is held");
     }
 
     @Test
