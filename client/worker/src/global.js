@@ -161,7 +161,9 @@ export class GlobalSync {
       const entries = page.results;
       if (entries.length === 0) break;
       const changed = {};
-      for (const e of entries) (changed[e.table] ??= []).push(e.id);
+      // Only the app's global tables: a feed row naming anything else (written by hand) is passed over.
+      const tables = (this.tables ??= new Set(JSON.parse(this.engine.globalTables())));
+      for (const e of entries) if (tables.has(e.table)) (changed[e.table] ??= []).push(String(e.id));
       await this.refreshRows(changed);
       await this.object.ctx.blockConcurrencyWhile(async () => this.engine.setGlobalFeedCursor(entries[entries.length - 1].seq));
       if (entries.length < FEED_PAGE) break;
