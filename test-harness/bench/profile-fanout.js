@@ -6,7 +6,7 @@
 //
 //   mvn -B -q install -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40] [--identities=N] [--setup] [--batch=50]
 //
-//   --inclusive also prints the time under each function (build the engine with
+//   --inclusive also prints the time under each function, --alloc the bytes each allocates (build the engine with
 //   -Dshoal.engine.minify=false to read TeaVM's names).
 //
 // A tool for finding the hot spots, not a benchmark: the profiler itself slows the object down.
@@ -38,6 +38,8 @@ const OTHER = arg("other", 0); // subscriptions to other channels, by one extra 
 // --setup: profile opening and subscribing the N sockets instead of the writes.
 const SETUP = process.argv.includes("--setup");
 const BATCH = arg("batch", 1); // mutations per push
+// --alloc: also sample the heap's allocations over the timed writes (HeapProfiler sampling).
+const ALLOC = process.argv.includes("--alloc");
 const SECRET = "shoal-profile-secret-0123456789abcdef0123456789";
 const PORT = 9300 + Math.floor(Math.random() * 500);
 
@@ -104,7 +106,22 @@ async function main() {
   if (!SETUP) {
     for (let k = 1; k <= 10; k++) await write(k);
     await cdp("Profiler.start");
+    if (ALLOC) await cdp("HeapProfiler.startSampling", { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
     for (let k = 11; k <= 10 + WRITES; k++) await write(k);
+  }
+  if (ALLOC) {
+    // --alloc: bytes allocated per write by the function that allocated them (sampled).
+    const { profile: heap } = await cdp("HeapProfiler.stopSampling");
+    const bytes = new Map();
+    const walk = (n) => {
+      const k = `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.split("/").pop()}:${n.callFrame.lineNumber + 1}`;
+      bytes.set(k, (bytes.get(k) ?? 0) + n.selfSize);
+      for (const c of n.children ?? []) walk(c);
+    };
+    walk(heap.head);
+    const total = [...bytes.values()].reduce((a, b) => a + b, 0);
+    console.log(`allocated per write (sampled, collected since or not): ${(total / WRITES / 1024).toFixed(1)} KiB; by function:`);
+    for (const [k, b] of [...bytes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`  ${(b / WRITES).toFixed(0).padStart(8)} B  ${k}`);
   }
   const { profile } = await cdp("Profiler.stop");
   inspector.close();
