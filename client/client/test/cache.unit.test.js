@@ -4,19 +4,13 @@
 // budget evicts what is not in use; a server that refuses pushes as a whole never wedges a batch.
 
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { WebSocket } from 'ws'
 import { ShoalClient, memoryStorage } from '../src/index.js'
 import { RowCache, utf8Length } from '../src/cache.js'
-import { startFakeServer } from './fake-server.js'
+import { fakeServerForFile } from './fake-server.js'
 
-let server
-before(async () => (server = await startFakeServer()))
-const opened = []
-after(async () => {
-  await Promise.all(opened.map((c) => c.close()))
-  await server.stop()
-})
+const { server, opened } = fakeServerForFile()
 
 function jwt(sub) {
   const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url')

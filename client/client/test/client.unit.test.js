@@ -6,20 +6,13 @@ import assert from 'node:assert/strict'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { WebSocket } from 'ws'
 import { ShoalClient, ShoalError, memoryStorage } from '../src/index.js'
 import { fileStorage } from '../src/node.js'
-import { startFakeServer } from './fake-server.js'
+import { fakeServerForFile } from './fake-server.js'
 
-let server
-before(async () => (server = await startFakeServer()))
-// Clients a failed test left open would keep the process alive.
-const opened = []
-after(async () => {
-  await Promise.all(opened.map((c) => c.close()))
-  await server.stop()
-})
+const { server, opened } = fakeServerForFile()
 
 const SECRET_TOKEN = jwt('alice')
 

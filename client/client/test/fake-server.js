@@ -3,7 +3,24 @@
 // protocol for a test to script frames by hand; it is not the Shoal server.
 // Integration tests run against the real worker (test/integration.test.js).
 
+import { before, after } from 'node:test'
 import { WebSocketServer } from 'ws'
+
+/**
+ * The fake server of one test file: started before its tests, stopped after them together with
+ * every client the tests pushed onto `opened` (a client a failed test left open would keep the
+ * process alive). `server` is filled in when it has started, so read it inside tests.
+ */
+export function fakeServerForFile() {
+  const server = {}
+  const opened = []
+  before(async () => Object.assign(server, await startFakeServer()))
+  after(async () => {
+    await Promise.all(opened.map((c) => c.close()))
+    await server.stop()
+  })
+  return { server, opened }
+}
 
 export async function startFakeServer() {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: (protocols) => (protocols.has('shoal-v1') ? 'shoal-v1' : false) })

@@ -3,21 +3,14 @@
 // frames. What the real worker does is checked in integration.test.js.
 
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { WebSocket } from 'ws'
 import { createCollection } from '@tanstack/db'
 import { ShoalClient, memoryStorage } from '@shoal/client'
 import { bindMutators, shoalCollectionOptions } from '../src/index.js'
-import { startFakeServer } from '../../client/test/fake-server.js'
+import { fakeServerForFile } from '../../client/test/fake-server.js'
 
-let server
-before(async () => (server = await startFakeServer()))
-// Clients a failed test left open would keep the process alive.
-const opened = []
-after(async () => {
-  await Promise.all(opened.map((c) => c.close()))
-  await server.stop()
-})
+const { server, opened } = fakeServerForFile()
 
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms))
 

@@ -2,24 +2,17 @@
 // with react-test-renderer: the hooks' wiring, not the server.
 
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { createElement } from 'react'
 import TestRenderer, { act } from 'react-test-renderer'
 import { WebSocket } from 'ws'
 import { ShoalClient, memoryStorage } from '@shoal/client'
 import { bindMutators } from '@shoal/db'
 import { ShoalProvider, shapeCollection, useMutator, useShape, useSyncStatus } from '../src/index.js'
-import { startFakeServer } from '../../client/test/fake-server.js'
+import { fakeServerForFile } from '../../client/test/fake-server.js'
 
 globalThis.IS_REACT_ACT_ENVIRONMENT = true
-let server
-before(async () => (server = await startFakeServer()))
-// Clients a failed test left open would keep the process alive.
-const opened = []
-after(async () => {
-  await Promise.all(opened.map((c) => c.close()))
-  await server.stop()
-})
+const { server, opened } = fakeServerForFile()
 
 const until = async (check) => {
   for (let i = 0; i < 100 && !check(); i++) await act(() => new Promise((r) => setTimeout(r, 10)))
