@@ -15,4 +15,4 @@ export SHOAL_REQUIRE_BROWSER=1   # a browser test must run here, never skip
 npm ci --no-audit --no-fund
 # install: the Shoal artifacts go to the local Maven repository, where a generated app finds them.
 mvn -B install
-node --test --test-concurrency=1 client/*/test/ test-harness/test/ examples/*/test/
+node --test --test-concurrency=1 worker-shim/test/ client/*/test/ test-harness/test/ examples/*/test/

@@ -1,6 +1,6 @@
-// Runs the example app as `bash scripts/dev.sh` does, for tests: `wrangler dev` with the app's
-// wrangler.toml (the Worker, the shard Durable Object and the page as static assets) and .dev.vars
-// (the dev secret, SHOAL_DEV_TOKENS), on a free port, with a fresh persist dir of its own.
+// Runs the example app as `bash scripts/dev.sh` does, for tests: `wrangler dev` with the
+// repository's wrangler.toml (the Worker, the shard Durable Object and the page as static assets)
+// and .dev.vars (the dev secret, SHOAL_DEV_TOKENS), on a free port, with a fresh persist dir of its own.
 // The page is built first (web/build.js); the engine (build/engine.js) must be built.
 
 import { spawn } from 'node:child_process'
@@ -13,8 +13,10 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildApp } from './web/build.js'
 
-/** The app's directory (wrangler.toml, .dev.vars). */
+/** The app's directory (its build, its page). */
 export const root = fileURLToPath(new URL('./', import.meta.url))
+/** Where wrangler runs it: the repository's root (wrangler.toml, .dev.vars). */
+const repository = fileURLToPath(new URL('../../', import.meta.url))
 
 async function freePort() {
   const server = net.createServer()
@@ -38,7 +40,7 @@ export async function startDevServer({ timeoutMs = 90_000 } = {}) {
     process.execPath,
     [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0', '--persist-to', persist, '--show-interactive-dev-session=false'],
     {
-      cwd: root,
+      cwd: repository,
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_UPDATE_NOTIFIER: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group: stop() ends wrangler and workerd together

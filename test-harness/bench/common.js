@@ -284,7 +284,7 @@ export function machine(command) {
   let commit = process.env.BENCH_COMMIT ?? "?"; // for a run from an exported tree (git archive) without .git
   if (!process.env.BENCH_COMMIT) try {
     commit = execSync("git rev-parse --short HEAD", { cwd: root, encoding: "utf8" }).trim();
-    if (execSync("git status --porcelain -- java-src client/worker test-harness/bench/app", { cwd: root, encoding: "utf8" }).trim()) commit += " (with uncommitted changes in java-src/, client/worker/ or the bench app)";
+    if (execSync("git status --porcelain -- java-src worker-shim test-harness/bench/app", { cwd: root, encoding: "utf8" }).trim()) commit += " (with uncommitted changes in java-src/, worker-shim/ or the bench app)";
   } catch {}
   const cpu = cpus()[0]?.model ?? "?";
   return [

@@ -175,7 +175,7 @@ test("without SHOAL_ALLOW_ANONYMOUS a request without a token is 401", async () 
   assert.equal((await upgrade(plain)).status, 401);
 });
 
-test("with SHOAL_ALLOW_ANONYMOUS=true a request without a token is still 401 (client/worker/test/identity.test.js has the rest); a bad token is 401", async () => {
+test("with SHOAL_ALLOW_ANONYMOUS=true a request without a token is still 401 (worker-shim/test/identity.test.js has the rest); a bad token is 401", async () => {
   const anon = await startWorker({ bindings: { SHOAL_ALLOW_ANONYMOUS: "true" } });
   try {
     const empty = await connect(anon, { token: "", client: "guest8" }).catch((e) => e);

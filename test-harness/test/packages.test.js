@@ -13,7 +13,7 @@ for (const name of ["@shoal/client", "@shoal/db", "@shoal/react", "@shoal/worker
   test(`npm pack of ${name} is clean`, () => {
     const [pack] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "-w", name], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
     const files = pack.files.map((f) => f.path);
-    const dir = path.join(root, name === "create-shoal" ? "client/create-shoal" : `client/${name.split("/")[1]}`);
+    const dir = path.join(root, name === "create-shoal" ? "client/create-shoal" : name === "@shoal/worker" ? "worker-shim" : `client/${name.split("/")[1]}`);
     const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
     assert.equal(pkg.type, "module", "ESM");
     assert.ok(!files.some((f) => /^test\//.test(f) || /\.test\.js$/.test(f) && !f.startsWith("template/")), `no tests: ${files}`);

@@ -27,7 +27,7 @@ test("every Maven module's parent is this version", () => {
 });
 
 test("every npm package of Shoal, and every @shoal/* dependency, is this version", () => {
-  const manifests = readdirSync(path.join(root, "client")).map((d) => `client/${d}/package.json`).concat(["examples/chat/package.json"]);
+  const manifests = readdirSync(path.join(root, "client")).map((d) => `client/${d}/package.json`).concat(["worker-shim/package.json", "examples/chat/package.json"]);
   for (const file of manifests.filter((f) => existsSync(path.join(root, f)))) {
     const pkg = JSON.parse(read(file));
     if (file !== "examples/chat/package.json") assert.equal(pkg.version, version, `${file} version`);

@@ -61,7 +61,7 @@ test('anonymous: the Worker mints the identity, the client keeps it across a rel
   assert.equal(reloaded.clientId, first.clientId, 'and it adopts its own outbox')
   await reloaded.close()
 
-  // Someone else: an identity of their own (client/worker/test/identity.test.js tries a stolen client id).
+  // Someone else: an identity of their own (worker-shim/test/identity.test.js tries a stolen client id).
   const other = anonymousClient(defaultAnonymousStore(worker.url))
   await other.ready
   assert.notEqual(other.userId, first.userId)

@@ -65,8 +65,8 @@ test('it refuses what is not a plain POST of a user name', async () => {
 })
 
 test('only .dev.vars turns it on: wrangler.toml (what deploys) never does', async () => {
-  const toml = await readFile(new URL('../wrangler.toml', import.meta.url), 'utf8')
+  const toml = await readFile(new URL('../../../wrangler.toml', import.meta.url), 'utf8')
   assert.doesNotMatch(toml, /SHOAL_DEV_TOKENS/)
-  const devVars = await readFile(new URL('../.dev.vars', import.meta.url), 'utf8')
+  const devVars = await readFile(new URL('../../../.dev.vars', import.meta.url), 'utf8')
   assert.match(devVars, /^SHOAL_DEV_TOKENS=true$/m)
 })

@@ -1,6 +1,6 @@
 // Builds the example chat's page into examples/chat/dist: web/src/main.tsx bundled by esbuild
 // (React, TanStack DB and the Shoal packages included), index.html and the service worker (sw.js)
-// beside it. wrangler.toml
+// beside it. The root wrangler.toml
 // serves that folder as the Worker's static assets; scripts/dev.sh runs this first.
 //
 //   node examples/chat/web/build.js            # production React, minified, with a source map

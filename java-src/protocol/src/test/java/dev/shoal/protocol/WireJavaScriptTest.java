@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * differs from what they say; run with {@code -Dshoal.wire.write=true} to rewrite them.
  */
 class WireJavaScriptTest {
-    private static final Path[] FILES = {Path.of("../../client/client/src/wire.gen.js"), Path.of("../../client/worker/src/wire.gen.js")};
+    private static final Path[] FILES = {Path.of("../../client/client/src/wire.gen.js"), Path.of("../../worker-shim/src/wire.gen.js")};
 
     @Test
     void wireGenJsIsUpToDate() throws IOException {

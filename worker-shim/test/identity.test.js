@@ -1,11 +1,11 @@
 // The Worker's identity rules, against the real worker in workerd (Miniflare):
 // a key set (SHOAL_JWKS_URL) is refused without both issuer and audience, and
 // anonymous identities come from a token the Worker mints (POST /anonymous),
-// never from the client id in the URL. Run: node --test client/worker/test/identity.test.js
+// never from the client id in the URL. Run: node --test worker-shim/test/identity.test.js
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker } from "../../../test-harness/lib/worker.js";
-import { connect, upgrade as upgradeUrl } from "../../../test-harness/lib/socket.js";
+import { startWorker } from "../../test-harness/lib/worker.js";
+import { connect, upgrade as upgradeUrl } from "../../test-harness/lib/socket.js";
 import { signHs256 } from "../src/auth.js";
 
 const nowSec = () => Math.floor(Date.now() / 1000);

@@ -1,4 +1,4 @@
-// Run: node --test client/worker/test/auth.test.js (Node 20). Real keys, real signatures.
+// Run: node --test worker-shim/test/auth.test.js (Node 20). Real keys, real signatures.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createVerifier, AuthError, tokenFromRequest, signHs256 } from '../src/auth.js';
