@@ -56,10 +56,15 @@ public final class View {
     /** The view's statements, built on first use; parameters hold {@link Slot}s bound per call. */
     private String hydrateSql;
     private List<Object> hydrateParams;
-    /** [0]: no related table changed in the range; [1]: the general statement. */
+    /**
+     * The diff statements, by {@link #MANY} (every identity of the view, grouped) or {@link #ONE}
+     * (one identity), plus 1 for the general statement (+0: no related table changed in the range).
+     */
     private final String[] diffSql = new String[4];
     @SuppressWarnings("unchecked")
     private final List<Object>[] diffParams = new List[4];
+    private static final int MANY = 0;
+    private static final int ONE = 2;
     private static final Slot PART = new Slot("part bytes");
     private static final Slot WHO = new Slot("identities");
     private static final Slot FROM = new Slot("from seq");
@@ -311,9 +316,6 @@ public final class View {
         }
         return parts.isEmpty() ? List.of() : List.of(new Change(List.of(who), parts));
     }
-
-    private static final int ONE = 2;
-    private static final int MANY = 0;
 
     private Rows query(Sql sql, int form, boolean relationsChanged, String who, long from, long to, int partBytes) {
         int variant = form + (relationsChanged ? 1 : 0);
