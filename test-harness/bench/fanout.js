@@ -52,8 +52,7 @@ const log = (m) => process.stderr.write(m + "\n");
 
 async function stats(worker, shard) {
   if (!worker.policies) return null; // the baseline has no engine counters
-  const ns = await worker.mf.getDurableObjectNamespace("SHARD");
-  return await (await ns.get(ns.idFromName(worker.rootOnly ? "__root__" : shard)).fetch("http://do/__shoal/stats")).json();
+  return worker.stats(worker.rootOnly ? "__root__" : shard);
 }
 
 function withTimeout(promise, what) {

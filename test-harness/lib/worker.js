@@ -78,6 +78,11 @@ export async function startWorker({ persistDir, bindings = {}, scriptPath = EXAM
     inspectorPort,
     token: (sub, claims = {}, ttlSec = 3600) =>
       signHs256({ sub, exp: Math.floor(Date.now() / 1000) + ttlSec, ...claims }, DEV_SECRET),
+    /** A shard's counters (engine and D1 mirror), from the object's internal endpoint, unreachable from outside the Worker. */
+    stats: async (shard) => {
+      const ns = await mf.getDurableObjectNamespace("SHARD");
+      return (await ns.get(ns.idFromName(shard)).fetch("http://do/__shoal/stats")).json();
+    },
     stop: () => mf.dispose(),
   };
 }

@@ -14,12 +14,7 @@ before(async () => {
 });
 after(() => worker?.stop());
 
-/** Engine counters of a shard, read through the object's internal endpoint (unreachable from outside the Worker). */
-async function stats(shard) {
-  const ns = await worker.mf.getDurableObjectNamespace("SHARD");
-  const res = await ns.get(ns.idFromName(shard)).fetch("http://do/__shoal/stats");
-  return res.json();
-}
+const stats = (shard) => worker.stats(shard);
 
 let counter = 0;
 async function user(sub, shard) {

@@ -108,11 +108,7 @@ test("a D1 table made by an earlier version of the app gets the columns declared
   assert.deepEqual(columns.results.map((c) => c.name), ["id", "displayName"]);
 });
 
-/** The counters of the __global__ object (its engine's and the D1 mirror's). */
-async function globalStats(worker) {
-  const ns = await worker.mf.getDurableObjectNamespace("SHARD");
-  return (await ns.get(ns.idFromName("__global__")).fetch("http://do/__shoal/stats")).json();
-}
+const globalStats = (worker) => worker.stats("__global__");
 
 test("the __global__ mirror follows D1 through its change feed, reading only the rows that changed, also after a restart", async () => {
   const persistDir = mkdtempSync(path.join(tmpdir(), "shoal-feed-"));

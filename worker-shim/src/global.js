@@ -36,9 +36,10 @@ async function ensureSchema(db, engine) {
   if (!schemaReady.has(db)) {
     const run = (statements) => (statements.length ? db.batch(statements.map((s) => db.prepare(s))) : []);
     const p = (async () => {
-      await run(JSON.parse(engine.globalSchema()));
-      const tables = JSON.parse(engine.globalTables());
-      const infos = await run(tables.map((t) => engine.globalColumnsQuery(t)));
+      const sql = JSON.parse(engine.globalSql());
+      await run(sql.schema);
+      const tables = Object.keys(sql.columns);
+      const infos = await run(tables.map((t) => sql.columns[t]));
       const stored = Object.fromEntries(tables.map((t, i) => [t, infos[i].results.map((c) => c.name)]));
       await run(JSON.parse(engine.globalMigration(JSON.stringify(stored))));
     })();
@@ -67,10 +68,14 @@ export class GlobalSync {
     return this.object.engineFor(null);
   }
 
-  /** Whether the app has global tables at all (asked once per instance: every frame passes kick()). */
+  /** The app's global tables, read once per instance (every frame passes kick()). */
+  get tables() {
+    this.globalTables ??= new Set(JSON.parse(this.engine.globalTables()));
+    return this.globalTables;
+  }
+
   hasGlobals() {
-    this.globals ??= this.engine.globalTables() !== "[]";
-    return this.globals;
+    return this.tables.size > 0;
   }
 
   /** After a commit (or a wake): apply pending writes now; an alarm retries until done. */
@@ -152,7 +157,7 @@ export class GlobalSync {
     const db = d1Of(this.object.env);
     if (!db) return;
     await ensureSchema(db, this.engine);
-    const sql = (this.pollSql ??= JSON.parse(this.engine.globalPollSql()));
+    const sql = (this.feedSql ??= JSON.parse(this.engine.globalSql()).feed);
     for (;;) {
       const cursor = this.engine.globalFeedCursor();
       const [stats, page] = await db.batch([db.prepare(sql.top), db.prepare(sql.page).bind(Math.max(cursor, 0), FEED_PAGE)]);
@@ -162,8 +167,7 @@ export class GlobalSync {
       if (entries.length === 0) break;
       const changed = {};
       // Only the app's global tables: a feed row naming anything else (written by hand) is passed over.
-      const tables = (this.tables ??= new Set(JSON.parse(this.engine.globalTables())));
-      for (const e of entries) if (tables.has(e.table)) (changed[e.table] ??= []).push(String(e.id));
+      for (const e of entries) if (this.tables.has(e.table)) (changed[e.table] ??= []).push(String(e.id));
       await this.refreshRows(changed);
       await this.object.ctx.blockConcurrencyWhile(async () => this.engine.setGlobalFeedCursor(entries[entries.length - 1].seq));
       if (entries.length < FEED_PAGE) break;
@@ -176,7 +180,7 @@ export class GlobalSync {
 
   /** Re-reads every global table into the mirror; `top`, read before, is the feed's seq it covers. */
   async refreshAll(db, top) {
-    for (const table of JSON.parse(this.engine.globalTables())) {
+    for (const table of this.tables) {
       const { results } = await db.prepare(`SELECT * FROM "${table}"`).all();
       this.counters.globalRowsRead += results.length;
       await this.object.ctx.blockConcurrencyWhile(async () => this.engine.mirrorGlobal(table, JSON.stringify(results), null));

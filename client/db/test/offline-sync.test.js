@@ -232,8 +232,7 @@ test('after the log was compacted past its cursor, a client gets a reset and sho
   const missed = Array.from({ length: 20 }, (_, i) => `m${i + 1}`)
   for (const id of missed) await bob.m.sendMessage({ id, channelId, text: `missed ${id}` })
   // The alarm trims the log to its newest 5 rows: alice's cursor falls below the floor.
-  const ns = await compacting.mf.getDurableObjectNamespace('SHARD')
-  const stats = async () => (await ns.get(ns.idFromName(shard)).fetch('http://do/__shoal/stats')).json()
+  const stats = () => compacting.stats(shard)
   const deadline = Date.now() + 15_000
   while ((await stats()).floor <= cursor.seq) {
     assert.ok(Date.now() < deadline, 'the alarm compacts the log')

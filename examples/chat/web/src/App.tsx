@@ -150,13 +150,6 @@ function Header({ session, onSignOut }: { session: Session; onSignOut: () => voi
   const clientId = session.client.clientId
   const nameOf = useNames()
   const setDisplayName = useMutator(session.m.setDisplayName)
-  const [name, setName] = useState('')
-
-  function rename(e: FormEvent) {
-    e.preventDefault()
-    void setDisplayName.mutate({ displayName: name.trim() })
-    setName('')
-  }
 
   return (
     <header>
@@ -164,13 +157,8 @@ function Header({ session, onSignOut }: { session: Session; onSignOut: () => voi
       <span>
         Signed in as <strong data-testid="me">{nameOf(session.user)}</strong>
       </span>
-      <form className="row" onSubmit={rename}>
-        <input aria-label="Display name" placeholder="display name" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} required />
-        <button type="submit" disabled={!name.trim()}>
-          Set name
-        </button>
-      </form>
-      {setDisplayName.error && <ErrorLine error={setDisplayName.error} />}
+      <OneFieldForm label="Display name" placeholder="display name" maxLength={100} action="Set name" error={setDisplayName.error}
+        onSubmit={(displayName) => void setDisplayName.mutate({ displayName })} />
       <span role="status" className="status" data-state={connection} title={clientId ? `client ${clientId}` : undefined}>
         {connection}
       </span>
@@ -186,15 +174,12 @@ function Header({ session, onSignOut }: { session: Session; onSignOut: () => voi
 }
 
 function ChannelList({ session, channels, selected }: { session: Session; channels: RowOf<'myChannels'>[]; selected: string | null }) {
-  const [name, setName] = useState('')
   const create = useMutator(session.m.createChannel)
   const sorted = useMemo(() => [...channels].sort((a, b) => a.channelName.localeCompare(b.channelName) || a.id.localeCompare(b.id)), [channels])
 
-  function submit(e: FormEvent) {
-    e.preventDefault()
+  function submit(name: string) {
     const id = newId('c')
-    void create.mutate({ id, name: name.trim() })
-    setName('')
+    void create.mutate({ id, name })
     location.hash = `#/c/${id}`
   }
 
@@ -211,13 +196,7 @@ function ChannelList({ session, channels, selected }: { session: Session; channe
         ))}
         {sorted.length === 0 && <li className="muted">No channels yet.</li>}
       </ul>
-      <form className="row" onSubmit={submit}>
-        <input aria-label="New channel name" placeholder="new channel" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} required />
-        <button type="submit" disabled={!name.trim()}>
-          Create
-        </button>
-      </form>
-      {create.error && <ErrorLine error={create.error} />}
+      <OneFieldForm label="New channel name" placeholder="new channel" maxLength={200} action="Create" error={create.error} onSubmit={submit} />
     </nav>
   )
 }
@@ -232,7 +211,6 @@ function ChannelView({ session, channelId, channel: listed }: { session: Session
   const channel = listed ? rows[0] : undefined
   const nameOf = useNames()
   const send = useMutator(session.m.sendMessage)
-  const [text, setText] = useState('')
   const sorted = useMemo(() => [...messages].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)), [messages])
   // The newest messages only, more on demand: a channel of 10,000 messages (all in the collection,
   // from the row cache) still paints its first rows at once.
@@ -242,12 +220,6 @@ function ChannelView({ session, channelId, channel: listed }: { session: Session
   useEffect(() => {
     end.current?.scrollIntoView({ block: 'end' })
   }, [sorted.length])
-
-  function submit(e: FormEvent) {
-    e.preventDefault()
-    void send.mutate({ id: newId('m'), channelId, text: text.trim() })
-    setText('')
-  }
 
   return (
     <section className="messages" aria-label="Channel">
@@ -274,13 +246,8 @@ function ChannelView({ session, channelId, channel: listed }: { session: Session
         {!isLoading && sorted.length === 0 && <li className="muted">No messages.</li>}
         <li ref={end} aria-hidden />
       </ul>
-      <form className="row" onSubmit={submit}>
-        <input aria-label="Message" placeholder="Write a message" value={text} onChange={(e) => setText(e.target.value)} maxLength={4000} required />
-        <button type="submit" disabled={!text.trim()}>
-          Send
-        </button>
-      </form>
-      {send.error && <ErrorLine error={send.error} />}
+      <OneFieldForm label="Message" placeholder="Write a message" maxLength={4000} action="Send" error={send.error}
+        onSubmit={(text) => void send.mutate({ id: newId('m'), channelId, text })} />
     </section>
   )
 }
@@ -338,15 +305,8 @@ function MemberList({ session, channelId }: { session: Session; channelId: strin
   const { data: members = [] } = useRows('membersByChannel', { channelId })
   const add = useMutator(session.m.addMember)
   const remove = useMutator(session.m.removeMember)
-  const [user, setUser] = useState('')
   const nameOf = useNames()
   const sorted = useMemo(() => [...members].sort((a, b) => a.userId.localeCompare(b.userId)), [members])
-
-  function submit(e: FormEvent) {
-    e.preventDefault()
-    void add.mutate({ channelId, userId: user.trim() })
-    setUser('')
-  }
 
   return (
     <aside className="members">
@@ -361,13 +321,8 @@ function MemberList({ session, channelId }: { session: Session; channelId: strin
           </li>
         ))}
       </ul>
-      <form className="row" onSubmit={submit}>
-        <input aria-label="Add member" placeholder="user name" value={user} onChange={(e) => setUser(e.target.value)} maxLength={128} required />
-        <button type="submit" disabled={!user.trim()}>
-          Add
-        </button>
-      </form>
-      {add.error && <ErrorLine error={add.error} />}
+      <OneFieldForm label="Add member" placeholder="user name" maxLength={128} action="Add" error={add.error}
+        onSubmit={(userId) => void add.mutate({ channelId, userId })} />
       {remove.error && <ErrorLine error={remove.error} />}
     </aside>
   )
@@ -384,6 +339,30 @@ function Explained({ error }: { error: Error }) {
 }
 
 /** A refused write, next to the form that made it. */
+/**
+ * A one-field form: its text, trimmed, goes to `onSubmit` and the field empties; the button waits
+ * for some text; `error` (the mutator's last) shows under it.
+ */
+function OneFieldForm(props: { label: string; placeholder: string; maxLength: number; action: string; error?: Error | null; onSubmit: (text: string) => void }) {
+  const [text, setText] = useState('')
+  function submit(e: FormEvent) {
+    e.preventDefault()
+    props.onSubmit(text.trim())
+    setText('')
+  }
+  return (
+    <>
+      <form className="row" onSubmit={submit}>
+        <input aria-label={props.label} placeholder={props.placeholder} value={text} onChange={(e) => setText(e.target.value)} maxLength={props.maxLength} required />
+        <button type="submit" disabled={!text.trim()}>
+          {props.action}
+        </button>
+      </form>
+      {props.error && <ErrorLine error={props.error} />}
+    </>
+  )
+}
+
 function ErrorLine({ error }: { error: Error }) {
   return (
     <p role="alert" className="inline-error">

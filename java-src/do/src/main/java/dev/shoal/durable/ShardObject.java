@@ -52,28 +52,16 @@ public final class ShardObject {
         return GlobalOutbox.tablesJson(app);
     }
 
-    /** The D1 schema (CREATE TABLE IF NOT EXISTS statements), as a JSON array. */
+    /** The SQL the host runs against D1 besides the outbox batches, as JSON {schema, columns, feed} (GlobalOutbox.d1SqlJson). */
     @JSExport
-    public String globalSchema() {
-        return GlobalOutbox.schemaJson(app);
-    }
-
-    /** The statement that lists the columns D1 holds for a global table. */
-    @JSExport
-    public String globalColumnsQuery(String table) {
-        return GlobalOutbox.columnsQuery(app, table);
+    public String globalSql() {
+        return GlobalOutbox.d1SqlJson(app);
     }
 
     /** The ALTER TABLE statements D1 needs ({@code storedJson}: table -> the column names D1 has), as a JSON array. */
     @JSExport
     public String globalMigration(String storedJson) {
         return GlobalOutbox.migrationJson(app, JsJson.PARSER, storedJson);
-    }
-
-    /** The statements of the poll of D1's change feed, as JSON (GlobalFeed.pollSqlJson). */
-    @JSExport
-    public String globalPollSql() {
-        return GlobalFeed.pollSqlJson();
     }
 
     /** On __global__: the seq of D1's change feed its mirror holds every change up to; -1 before its first full read. */

@@ -56,7 +56,7 @@ public final class GlobalFeed {
      * keeps the newest entry); {@code page} binds (cursor, limit) and answers the next entries as
      * {@code seq, table, id} in seq order; {@code prune} binds the oldest time to keep, in ms.
      */
-    public static String pollSqlJson() {
+    static String pollSqlJson() {
         return "{\"top\":" + JsonText.quote("SELECT coalesce(min(seq), 0) AS floor, coalesce(max(seq), 0) AS top FROM " + TABLE)
                 + ",\"page\":" + JsonText.quote("SELECT seq, \"table\", id FROM " + TABLE + " WHERE seq > ? ORDER BY seq LIMIT ?")
                 + ",\"prune\":" + JsonText.quote("DELETE FROM " + TABLE + " WHERE at < ? AND seq < (SELECT max(seq) FROM " + TABLE + ")")

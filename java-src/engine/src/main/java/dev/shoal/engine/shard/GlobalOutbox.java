@@ -183,6 +183,21 @@ public final class GlobalOutbox {
         return "[" + String.join(",", out) + "]";
     }
 
+    /**
+     * Every statement the host runs against D1 but the outbox batches, as JSON: {@code schema}
+     * ({@link #schemaJson}), {@code columns} (per global table, {@link #columnsQuery}) and
+     * {@code feed} (the poll of the change feed, {@link GlobalFeed#pollSqlJson}).
+     */
+    public static String d1SqlJson(App app) {
+        List<String> columns = new ArrayList<>();
+        for (Table t : app.tables()) {
+            if (t.isGlobal()) {
+                columns.add(JsonText.quote(t.name()) + ":" + JsonText.quote(columnsQuery(app, t.name())));
+            }
+        }
+        return "{\"schema\":" + schemaJson(app) + ",\"columns\":{" + String.join(",", columns) + "},\"feed\":" + GlobalFeed.pollSqlJson() + "}";
+    }
+
     /** The statement that lists the columns D1 holds for global table {@code table} ({@code PRAGMA table_info}). */
     public static String columnsQuery(App app, String table) {
         Table t = app.table(table);

@@ -7,6 +7,7 @@ import dev.shoal.engine.App;
 import dev.shoal.protocol.Json;
 import dev.shoal.testkit.JacksonJson;
 import dev.shoal.testkit.JdbcSql;
+import dev.shoal.testkit.TestD1;
 import dev.shoal.testkit.TestShard;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -29,19 +30,20 @@ class GlobalOutboxTest {
         return r.get("status").asString().equals("ok") ? "ok" : r.get("code").asString();
     }
 
+    /** A D1 with the app's global tables, made as the host makes it. */
     private JdbcSql d1() {
-        JdbcSql d1 = JdbcSql.memory();
-        Json schema = JacksonJson.parse(GlobalOutbox.schemaJson(app));
-        for (int i = 0; i < schema.size(); i++) {
-            d1.exec(schema.at(i).asString());
-        }
-        return d1;
+        return new TestD1(app).sql;
     }
 
     /** Runs a pending batch in D1 as the shim does (one D1 batch is one transaction); returns upTo. */
     private long applyToD1(TestShard t, JdbcSql d1) {
-        Json batch = JacksonJson.parse(GlobalOutbox.batchJson(t.sql, app, JacksonJson.PARSER, t.name, 50));
-        dev.shoal.testkit.TestD1.runBatch(d1, batch.get("statements"));
+        return applyToD1(t, d1, 50);
+    }
+
+    /** {@link #applyToD1} with at most {@code entries} outbox entries in the batch. */
+    private long applyToD1(TestShard t, JdbcSql d1, int entries) {
+        Json batch = JacksonJson.parse(GlobalOutbox.batchJson(t.sql, app, JacksonJson.PARSER, t.name, entries));
+        TestD1.runBatch(d1, batch.get("statements"));
         return (long) batch.get("upTo").asNumber();
     }
 
@@ -68,7 +70,7 @@ class GlobalOutboxTest {
         JdbcSql older = JdbcSql.memory();
         older.exec("CREATE TABLE profiles (id TEXT PRIMARY KEY NOT NULL, \"displayName\" TEXT)");
         older.exec("INSERT INTO profiles (id, \"displayName\") VALUES ('bob', 'Bob')");
-        dev.shoal.testkit.TestD1 d1 = new dev.shoal.testkit.TestD1(app, older);
+        TestD1 d1 = new TestD1(app, older);
         assertEquals(1, d1.sql.queryLong(0, "SELECT count(*) FROM pragma_table_info('profiles') WHERE name = 'flag'"), "flag was added");
         assertEquals("Bob", d1.sql.queryString("SELECT \"displayName\" FROM profiles WHERE id = 'bob'"), "the rows stay");
         assertEquals("[]", GlobalOutbox.migrationJson(app, JacksonJson.PARSER, "{\"profiles\":[\"id\",\"displayName\",\"flag\"]}"),
@@ -117,7 +119,7 @@ class GlobalOutboxTest {
         assertEquals(2, root.count("SELECT count(*) FROM __shoal_global_outbox"));
         Json batch = JacksonJson.parse(GlobalOutbox.batchJson(root.sql, app, JacksonJson.PARSER, root.name, 1));
         assertEquals(1, (long) batch.get("upTo").asNumber(), "the replay of entry 1 alone");
-        GlobalOutbox.applied(root.sql, applyToD1OneEntry(root, d1));
+        GlobalOutbox.applied(root.sql, applyToD1(root, d1, 1));
         assertEquals("A2", name(d1, "alice"), "the replayed entry 1 did not overwrite the newer A2");
         GlobalOutbox.applied(root.sql, applyToD1(root, d1));
         assertEquals("A3", name(d1, "alice"));
@@ -140,12 +142,6 @@ class GlobalOutboxTest {
         push(wiped, "a", 1, "setDisplayName", "{\"displayName\":\"New\"}");
         GlobalOutbox.applied(wiped.sql, applyToD1(wiped, d1));
         assertEquals("New", name(d1, "alice"), "its entry 1 is not the old entry 1");
-    }
-
-    private long applyToD1OneEntry(TestShard t, JdbcSql d1) {
-        Json batch = JacksonJson.parse(GlobalOutbox.batchJson(t.sql, app, JacksonJson.PARSER, t.name, 1));
-        dev.shoal.testkit.TestD1.runBatch(d1, batch.get("statements"));
-        return (long) batch.get("upTo").asNumber();
     }
 
     @Test
