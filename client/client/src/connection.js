@@ -348,8 +348,9 @@ export class ShardConnection {
     let changed = false
     for (const r of results) {
       if (r.status === 'ok' || r.status === 'duplicate') {
-        // Applied: it leaves the outbox now, its caller hears with the covering poke.
-        for (const m of ob.confirm(this.shard, r.id)) {
+        // Applied: never sent again; its caller hears with the covering poke, and it leaves the
+        // persisted outbox once that poke's rows are cached (confirmUpTo).
+        for (const m of ob.applied(this.shard, r.id)) {
           const w = this.waiters.get(m)
           this.waiters.delete(m)
           if (w) this.awaitingPoke.push({ id: m.id, resolve: w.resolve })
@@ -368,13 +369,14 @@ export class ShardConnection {
         this.retryPush() // consumed nothing: send it again later
       } else {
         // Refused: its id is consumed and its writes rolled back on the server.
-        for (const m of ob.confirm(this.shard, r.id)) {
+        for (const m of ob.applied(this.shard, r.id)) {
           const w = this.waiters.get(m)
           this.waiters.delete(m)
           if (m.id !== r.id) {
             if (w) this.awaitingPoke.push({ id: m.id, resolve: w.resolve })
             continue
           }
+          ob.refused(this.shard, m)
           const err = new ShoalError(r.code ?? 'MUTATOR_FAILED', r.message ?? 'the mutation was refused.', {
             context: `mutation ${m.name} #${m.id}`,
             ...(typeof r.shard === 'string' ? { shard: r.shard } : {}),

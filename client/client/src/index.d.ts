@@ -39,7 +39,8 @@ export interface OutboxRecord {
   clientId: string
   userId: string
   updatedAt: number
-  shards: Record<string, { nextId: number; confirmed: number; pending: { id: number; name: string; args: unknown }[] }>
+  /** pending: not yet applied; applied: applied by the server, the rows that show them not yet cached (replayed after a reload). */
+  shards: Record<string, { nextId: number; confirmed: number; pending: { id: number; name: string; args: unknown }[]; applied?: { id: number; name: string; args: unknown }[] }>
 }
 
 /** One subscription's entry in the row cache. */
@@ -105,7 +106,7 @@ export type ConnectionStatus = 'online' | 'connecting' | 'offline'
 
 export interface ShardStatus {
   readonly status: ConnectionStatus
-  /** This shard's mutations persisted in the outbox that the server has not applied yet. */
+  /** This shard's mutations persisted in the outbox that no cached row shows yet (not applied, or applied and not yet confirmed into the cache). */
   readonly pending: number
 }
 
@@ -116,7 +117,7 @@ export interface SyncStatus extends ShardStatus {
    * else "connecting" (also before the first socket connects).
    */
   readonly status: ConnectionStatus
-  /** Mutations persisted in the outbox, all shards, that the server has not applied yet (they survive a reload; one still being written is not counted). */
+  /** Mutations persisted in the outbox, all shards, that no cached row shows yet (they survive a reload; one still being written is not counted). */
   readonly pending: number
   /**
    * "refused" once the server refused the token (HTTP 401: expired, revoked) until a fresh one is
@@ -197,7 +198,7 @@ export declare class ShoalClient {
   readonly userId: string | undefined
   /** The client's connection status; `syncStatus.status`. */
   readonly status: ConnectionStatus
-  /** Mutations persisted in the outbox, all shards, not yet applied by the server; `syncStatus.pending`. */
+  /** Mutations persisted in the outbox, all shards, that no cached row shows yet; `syncStatus.pending`. */
   readonly pendingCount: number
   /** The current status of the client and of each shard; a new object on each change (fit for useSyncExternalStore). */
   readonly syncStatus: SyncStatus

@@ -1,6 +1,9 @@
 // The outbox: every mutation gets the next id for (client, shard), 1, 2, 3, ...,
 // and is persisted before it is sent. A client id names one outbox with one
-// writer at a time (see locks.js). Confirmed mutations leave the outbox.
+// writer at a time (see locks.js). A mutation the server applied (pushResult)
+// is not sent again but stays persisted until the rows that show it are in the
+// row cache (the confirming poke, applied and cached): a reload in between
+// still shows it, and replays it as a harmless duplicate.
 
 import { ShoalError } from './errors.js'
 
@@ -8,7 +11,8 @@ const LOCK_PREFIX = 'shoal-outbox:'
 
 /**
  * @typedef {{ id: number, name: string, args: object }} Mutation
- * @typedef {{ nextId: number, confirmed: number, pending: Mutation[] }} ShardOutbox
+ * @typedef {{ nextId: number, confirmed: number, pending: Mutation[], applied: Mutation[] }} ShardOutbox
+ *   pending: not applied yet, sent in order; applied: applied by the server, their rows not cached yet
  */
 
 export class Outbox {
@@ -79,7 +83,12 @@ export class Outbox {
     this.saving = Promise.resolve()
     // Pending mutations that a finished write holds: those that survive a reload.
     this.persisted = new WeakSet()
-    for (const s of Object.values(record.shards)) for (const m of s.pending) this.persisted.add(m)
+    for (const s of Object.values(record.shards)) {
+      // A previous page's applied mutations are replayed with the rest (answered "duplicate").
+      s.pending = [...(s.applied ?? []), ...s.pending]
+      s.applied = []
+      for (const m of s.pending) this.persisted.add(m)
+    }
     /** Called after the persisted pending mutations may have changed (the client recounts them). */
     this.onChange = () => {}
   }
@@ -94,19 +103,20 @@ export class Outbox {
 
   /** @returns {ShardOutbox} */
   shard(key) {
-    return (this.record.shards[key] ??= { nextId: 1, confirmed: 0, pending: [] })
+    return (this.record.shards[key] ??= { nextId: 1, confirmed: 0, pending: [], applied: [] })
   }
 
-  /** Pending mutations of `shard` already persisted: those counted as unsent. */
+  /** Mutations of `shard` persisted and not yet shown by cached rows: those counted as unsent. */
   persistedCount(shard) {
+    const s = this.record.shards[shard]
     let n = 0
-    for (const m of this.record.shards[shard]?.pending ?? []) if (this.persisted.has(m)) n++
+    for (const m of s ? [...s.applied, ...s.pending] : []) if (this.persisted.has(m)) n++
     return n
   }
 
   /** Numbers a mutation; the caller must `await save()` before sending it. */
   add(shard, name, args) {
-    const total = Object.values(this.record.shards).reduce((n, s) => n + s.pending.length, 0)
+    const total = Object.values(this.record.shards).reduce((n, s) => n + s.applied.length + s.pending.length, 0)
     if (total >= this.outboxMax) {
       throw new ShoalError('OUTBOX_FULL', `the outbox already holds ${total} unconfirmed mutations (outboxMax).`, {
         context: `mutation ${name}`,
@@ -129,13 +139,35 @@ export class Outbox {
   }
 
   /**
-   * Everything up to `upTo` is applied (or answered) on the server: drop it
-   * from the outbox. Returns the mutations that left.
+   * The server answered every pending mutation up to `upTo` (pushResult): none is sent again. They
+   * stay persisted until `confirm`. Returns them.
+   */
+  applied(shard, upTo) {
+    const s = this.shard(shard)
+    if (upTo > s.confirmed) s.confirmed = upTo
+    const out = []
+    while (s.pending.length && s.pending[0].id <= upTo) out.push(s.pending.shift())
+    s.applied.push(...out)
+    return out
+  }
+
+  /** The server refused `mutation` (answered by `applied`): nothing of it will show, so it leaves now. */
+  refused(shard, mutation) {
+    const s = this.shard(shard)
+    const at = s.applied.indexOf(mutation)
+    if (at >= 0) s.applied.splice(at, 1)
+    this.onChange()
+  }
+
+  /**
+   * The rows handed over reflect every mutation up to `upTo` (a poke): they leave the outbox (the
+   * caller saves once those rows are in the cache). Returns the mutations that left.
    */
   confirm(shard, upTo) {
     const s = this.shard(shard)
     if (upTo > s.confirmed) s.confirmed = upTo
     const done = []
+    while (s.applied.length && s.applied[0].id <= upTo) done.push(s.applied.shift())
     while (s.pending.length && s.pending[0].id <= upTo) done.push(s.pending.shift())
     if (done.length) this.onChange()
     return done
@@ -148,6 +180,7 @@ export class Outbox {
   renumber(shard, from) {
     const s = this.shard(shard)
     s.pending.forEach((m, i) => (m.id = from + i))
+    s.applied = s.applied.filter((m) => m.id < from) // applied to the history the server lost
     s.nextId = from + s.pending.length
     if (s.confirmed >= from) s.confirmed = from - 1
   }
@@ -160,11 +193,11 @@ export class Outbox {
       shards: Object.fromEntries(
         Object.entries(this.record.shards).map(([k, s]) => [
           k,
-          { nextId: s.nextId, confirmed: s.confirmed, pending: s.pending.map(({ id, name, args }) => ({ id, name, args })) },
+          { nextId: s.nextId, confirmed: s.confirmed, applied: s.applied.map(plain), pending: s.pending.map(plain) },
         ]),
       ),
     }
-    const written = Object.values(this.record.shards).flatMap((s) => s.pending)
+    const written = Object.values(this.record.shards).flatMap((s) => [...s.applied, ...s.pending])
     const write = this.saving.then(() => this.storage.put(snapshot))
     this.saving = write.then(
       () => {
@@ -183,6 +216,8 @@ export class Outbox {
     this.release()
   }
 }
+
+const plain = ({ id, name, args }) => ({ id, name, args })
 
 function pendingCount(record) {
   return Object.values(record.shards ?? {}).reduce((n, s) => n + (s.pending?.length ?? 0), 0)

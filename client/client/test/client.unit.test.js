@@ -242,6 +242,36 @@ test('reload: a new client adopts the unlocked outbox and replays in order; a lo
   await reloaded.close()
 })
 
+// The fake server times the fault: a reload after the pushResult and before the confirming
+// poke's rows are cached, a window of milliseconds a real server cannot be made to hold open.
+test('reload between a pushResult and its confirming poke: the applied mutation is still in the outbox and replays as a duplicate', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-outbox-'))
+  let n = server.sockets.length
+  const { client: first } = makeClient({ storage: fileStorage(dir) })
+  first.mutate('sendMessage', { id: 'm1' }).catch(() => {})
+  const s = await server.socket(n)
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  assert.deepEqual((await s.next('push')).mutations.map((m) => m.id), [1])
+  s.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }] })
+  await tick()
+  assert.equal(first.pendingCount, 1, 'applied, but no cached row shows it yet')
+  await first.close() // the page goes away before the poke
+
+  n = server.sockets.length
+  const { client: reloaded } = makeClient({ storage: fileStorage(dir) })
+  await reloaded.ready
+  assert.equal(reloaded.clientId, first.clientId)
+  assert.deepEqual((await reloaded.adoptedMutations()).map((a) => a.args.id), ['m1'], 'its optimistic row can be shown again')
+  const s2 = await server.socket(n)
+  s2.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 1, lastMutationId: 1 })
+  assert.deepEqual((await s2.next('push')).mutations.map((m) => m.id), [1], 'replayed: the server answers duplicate')
+  s2.send({ type: 'pushResult', results: [{ id: 1, status: 'duplicate' }] })
+  s2.send({ type: 'poke', pokeId: 'p', parts: [], seq: 1, epoch: 'e1', lastMutationId: 1 })
+  await tick()
+  assert.equal(reloaded.pendingCount, 0, 'confirmed by the poke: it leaves')
+  await reloaded.close()
+})
+
 test('an expired token is refreshed and the socket reopened; the token never shows in errors', async () => {
   const n = server.sockets.length
   let calls = 0
@@ -338,13 +368,15 @@ test('status and pending count: per client and per shard, reported on each chang
   await s.next('push')
   s.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }] })
   await tick()
-  assert.equal(client.pendingCount, 1, 'applied: it left the outbox')
+  assert.equal(client.pendingCount, 2, 'applied, but the rows that show it are not cached yet: it stays')
   // m2 was pushed with m1, or just after it.
   s.send({ type: 'pushResult', results: [{ id: 2, status: 'error', code: 'CONFLICT', message: 'no' }] })
   await assert.rejects(b, (e) => e.code === 'CONFLICT')
-  assert.equal(client.pendingCount, 0, 'refused: it left the outbox too')
+  assert.equal(client.pendingCount, 1, 'refused: nothing of it will show, so it leaves at once')
   s.send({ type: 'poke', pokeId: 'p', parts: [], seq: 1, epoch: 'e1', lastMutationId: 2 })
   await a
+  await tick()
+  assert.equal(client.pendingCount, 0, "the poke's rows are cached: it leaves")
 
   // The socket drops: connecting until the next one is connected; then online again.
   s.ws.terminate()
@@ -362,8 +394,8 @@ test('status and pending count: per client and per shard, reported on each chang
       'online/0 team:1:online/0',
       'online/1 team:1:online/1',
       'online/2 team:1:online/2',
-      'online/1 team:1:online/1', // m1 applied
-      'online/0 team:1:online/0', // m2 refused
+      'online/1 team:1:online/1', // m2 refused
+      'online/0 team:1:online/0', // m1's rows cached
       'connecting/0 team:1:connecting/0',
       'online/0 team:1:online/0',
     ],
