@@ -82,13 +82,13 @@ public final class AppShard implements AutoCloseable {
 
     /** The shard's database, for checks beyond {@link #count} (it also holds the engine's own {@code __} tables). */
     public JdbcSql sql() {
-        return shard.sql;
+        return (JdbcSql) shard.sql; // TestKit builds every AppShard on JdbcSql
     }
 
     /** Closes the database (needed for a file database; an in-memory one is simply dropped). */
     @Override
     public void close() {
-        shard.sql.close();
+        sql().close();
     }
 
     // ---- for TestClient ----

@@ -3,11 +3,12 @@ package dev.shoal.testkit;
 import dev.shoal.engine.App;
 import dev.shoal.engine.Limits;
 import dev.shoal.engine.shard.ShardRouting;
+import dev.shoal.engine.sql.Sql;
 import dev.shoal.engine.sync.Shard;
 
 /** A shard on real SQLite with recorded peers, as the Durable Object would host it. */
 public final class TestShard {
-    public final JdbcSql sql;
+    public final Sql sql;
     public final RecordingPeers peers = new RecordingPeers();
     public Shard shard;
     private final App app;
@@ -24,11 +25,11 @@ public final class TestShard {
         this(app, JdbcSql.memory(), Limits.defaults(), name);
     }
 
-    public TestShard(App app, JdbcSql sql, Limits limits) {
+    public TestShard(App app, Sql sql, Limits limits) {
         this(app, sql, limits, ShardRouting.ROOT);
     }
 
-    public TestShard(App app, JdbcSql sql, Limits limits, String name) {
+    public TestShard(App app, Sql sql, Limits limits, String name) {
         this.app = app;
         this.sql = sql;
         this.limits = limits;

@@ -17,8 +17,10 @@ public final class Compaction {
     private final Limits limits;
     /** The floor as last read or written; -1 until read. */
     private long floor = -1;
-    /** The seq at which the log's size was last measured: it is measured once per {@code compactBatchRows} new rows. */
+    /** The seq up to which {@link #logBytes} counts: new rows are added once per {@code compactBatchRows} of them. */
     private long sizeCheckedAt = -1;
+    /** The size of the log rows in (floor, {@link #sizeCheckedAt}]; -1 until measured (once per instance, then kept by adding and trimming). */
+    private long logBytes = -1;
     /** The time of the oldest row above {@link #oldestAtFloor}: rows above the floor only go when the floor moves. */
     private double oldestTs;
     private long oldestAtFloor = -1;
@@ -40,15 +42,18 @@ public final class Compaction {
 
     /**
      * Cheap enough for every event: one comparison, plus the oldest row's time once per floor once
-     * the log is long, plus a sum over the log once per {@code compactBatchRows} rows written by this instance.
+     * the log is long, plus a sum over the {@code compactBatchRows} rows written since the last
+     * measure (the whole log is summed once per instance, at its first measure).
      */
     public boolean due(long seq, double nowMs) {
         if (sizeCheckedAt < 0) {
             sizeCheckedAt = seq; // not on a wake's first event: the first measure comes with new rows
         }
         if (seq - sizeCheckedAt >= limits.compactBatchRows()) {
+            long from = logBytes < 0 ? floor() : sizeCheckedAt;
+            logBytes = Math.max(0, logBytes) + bytes(from, seq);
             sizeCheckedAt = seq;
-            if (sql.queryLong(0, "SELECT coalesce(sum(" + ROW_BYTES + "), 0) FROM __cdc_log WHERE seq > ?", floor()) > limits.logBytesMax()) {
+            if (logBytes > limits.logBytesMax()) {
                 return true;
             }
         }
@@ -74,13 +79,23 @@ public final class Compaction {
             return false;
         }
         long batchEnd = Math.min(upTo, from + limits.compactBatchRows());
+        // The rows that go stop counting toward the size (those above sizeCheckedAt were never counted).
+        long trimmed = logBytes < 0 ? 0 : bytes(from, Math.min(batchEnd, sizeCheckedAt));
         sql.transaction(() -> {
             sql.exec("DELETE FROM __cdc_log WHERE seq <= ?", batchEnd);
             sql.exec("INSERT INTO __shoal_meta (key, value) VALUES ('floor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     Long.toString(batchEnd));
         });
         floor = batchEnd;
+        if (logBytes >= 0) {
+            logBytes -= trimmed;
+        }
         return batchEnd < upTo;
+    }
+
+    /** The size of the log rows in (from, to]. */
+    private long bytes(long from, long to) {
+        return to <= from ? 0 : sql.queryLong(0, "SELECT coalesce(sum(" + ROW_BYTES + "), 0) FROM __cdc_log WHERE seq > ? AND seq <= ?", from, to);
     }
 
     /**

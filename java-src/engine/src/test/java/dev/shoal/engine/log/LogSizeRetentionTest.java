@@ -55,4 +55,33 @@ class LogSizeRetentionTest {
                 + (long) first.get("seq").asNumber() + ",\"epoch\":\"" + first.get("epoch").asString() + "\"}}");
         assertTrue(t.peers.to("r", "pokePart").get(0).get("reset").asBoolean(), "a cursor below the floor resets");
     }
+
+    @Test
+    void theSizeIsKeptAcrossCompactionsWithoutSummingTheWholeLog() {
+        // The size is counted as rows come and as batches go: after a compaction, new rows make
+        // compaction due again only when they pass the cap again, and each run keeps the cap.
+        Limits limits = Limits.defaults().withRetention(1_000_000, 365 * 24 * 3600_000.0, 5).withLogBytesMax(CAP);
+        TestShard t = new TestShard(NotesApp.app(), JdbcSql.memory(), limits);
+        t.open("w", "writer", "wc");
+        String title = "x".repeat(150);
+        int id = 0;
+        for (int round = 0; round < 3; round++) {
+            boolean due = false;
+            int written = 0;
+            while (!due) {
+                id++;
+                written++;
+                t.send("w", "{\"type\":\"push\",\"mutations\":[{\"id\":" + id + ",\"name\":\"put\",\"args\":{\"id\":\"n" + id + "\",\"title\":\"" + title + "\"}}]}");
+                due = t.shard.compactionDue(System.currentTimeMillis());
+                assertTrue(written < 100, "compaction became due within 100 rows of about 200 bytes (round " + round + ")");
+            }
+            long size = t.count("SELECT sum(length(coalesce(doc,'')) + length(coalesce(pre,''))) FROM __cdc_log");
+            assertTrue(size > CAP, "due only once the log is over the cap: " + size + " bytes (round " + round + ")");
+            while (t.shard.compact(System.currentTimeMillis())) {
+                // bounded batches
+            }
+            assertTrue(t.count("SELECT sum(length(coalesce(doc,'')) + length(coalesce(pre,''))) FROM __cdc_log") <= CAP);
+            assertFalse(t.shard.compactionDue(System.currentTimeMillis()), "not due right after a compaction (round " + round + ")");
+        }
+    }
 }

@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Each mutation is its own transaction: an application error rolls back data and log together and
- * still consumes its id; a fault outside the mutator's code consumes nothing and stops the push.
+ * still consumes its id; a fault outside the mutator's code consumes nothing and stops the push,
+ * keeping what came before it; a mutation whose commit fails is not applied.
  */
 class PushRollbackTest {
     /**
@@ -171,6 +172,77 @@ class PushRollbackTest {
         assertEquals(1, (long) back.peers.to("c", "connected").get(0).get("lastMutationId").asNumber());
         assertEquals(List.of("2:ok", "3:ok"), r.push(m(2, "put", "{\"id\":\"n2\",\"title\":\"t\"}"), m(3, "put", "{\"id\":\"n3\",\"title\":\"t\"}")));
         assertEquals(3, back.count("SELECT count(*) FROM notes"));
+    }
+
+    /**
+     * Storage that fails one statement, or each commit: a MOCK of a storage fault, since SQLite
+     * cannot be made to fail a chosen statement of a push, or a commit alone, for real.
+     * Everything else reaches the real database.
+     */
+    private static final class FaultySql implements dev.shoal.engine.sql.Sql {
+        private final JdbcSql real = JdbcSql.memory();
+        /** A statement bound with this value fails; null: none does. */
+        String failOn;
+        /** Each transaction fails after its body ran, as a commit that fails does. */
+        boolean failCommit;
+        private int depth;
+
+        @Override
+        public dev.shoal.engine.sql.Rows query(String sql, Object... args) {
+            if (failOn != null && java.util.Arrays.asList(args).contains(failOn)) {
+                throw new dev.shoal.engine.sql.SqlException("disk I/O error");
+            }
+            return real.query(sql, args);
+        }
+
+        @Override
+        public void transaction(Runnable body) {
+            boolean outer = depth == 0;
+            depth++;
+            try {
+                real.transaction(() -> {
+                    body.run();
+                    if (outer && failCommit) {
+                        throw new dev.shoal.engine.sql.SqlException("disk I/O error at commit");
+                    }
+                });
+            } finally {
+                depth--;
+            }
+        }
+    }
+
+    @Test
+    void aFaultMidPushKeepsTheMutationsBeforeItAndConsumesNothingAfter() {
+        FaultySql sql = new FaultySql();
+        TestShard f = new TestShard(app(), sql, Limits.defaults());
+        Pusher q = new Pusher(f, "c", "alice", "cl");
+        sql.failOn = "n3";
+        assertEquals(List.of("1:ok", "2:ok", "3:INTERNAL"), q.push(Pusher.put(1, "n1"), Pusher.put(2, "n2"), Pusher.put(3, "n3"), Pusher.put(4, "n4")),
+                "the fault stops the push: 4 gets no entry");
+        assertEquals(2, Pusher.stored(f, "alice", "cl"), "the ledger holds the last mutation that ran");
+        assertEquals(2, q.confirmed());
+        assertEquals(2, f.count("SELECT count(*) FROM notes"));
+        assertEquals(2, f.count("SELECT count(*) FROM __cdc_log"), "the log holds what committed, no more");
+        sql.failOn = null;
+        assertEquals(List.of("2:duplicate", "3:ok", "4:ok"), q.push(Pusher.put(2, "n2"), Pusher.put(3, "n3"), Pusher.put(4, "n4")));
+    }
+
+    @Test
+    void aMutationWhoseCommitFailsIsNotApplied() {
+        FaultySql sql = new FaultySql();
+        TestShard f = new TestShard(app(), sql, Limits.defaults());
+        Pusher q = new Pusher(f, "c", "alice", "cl");
+        assertEquals(List.of("1:ok"), q.push(Pusher.put(1, "n1")));
+        sql.failCommit = true;
+        assertEquals(List.of("1:duplicate", "2:INTERNAL"), q.push(Pusher.put(1, "n1"), Pusher.put(2, "n2"), Pusher.put(3, "n3")),
+                "the mutation whose commit failed is answered as not applied, and the push stops");
+        assertTrue(q.entries().get(1).get("message").asString().contains("nothing was applied"));
+        assertEquals(1, Pusher.stored(f, "alice", "cl"));
+        assertEquals(1, q.confirmed());
+        assertEquals(1, f.count("SELECT count(*) FROM notes"));
+        sql.failCommit = false;
+        assertEquals(List.of("2:ok", "3:ok"), q.push(Pusher.put(2, "n2"), Pusher.put(3, "n3")), "the retry applies them");
     }
 
     // ---- regressions: both failed before 19851d0 ----
