@@ -29,8 +29,8 @@ import java.util.Set;
  * those (table, column, value) triples, so that the shard diffs only the views a commit can touch
  * ({@code ViewIndex}); a view without one is diffed whenever a table it reads changes.
  *
- * <p>Range scans of the log write {@code +"table"}: the unary plus keeps SQLite on the seq range
- * (the new page) instead of the (table, id, seq) index, which would read the table's whole history.
+ * <p>Every read of the log is a seq range (the new page); range scans write {@code +"table"} so
+ * that SQLite stays on the seq range should an index on the table name ever exist.
  */
 public final class View {
     public final String key;
@@ -58,13 +58,18 @@ public final class View {
     private List<Object> hydrateParams;
     /**
      * The diff statements, by {@link #MANY} (every identity of the view, grouped) or {@link #ONE}
-     * (one identity), plus 1 for the general statement (+0: no related table changed in the range).
+     * (one identity), plus 1 for the general statement (+0: no related table changed in the range);
+     * and {@link #ROW_MANY} and {@link #ROW_ONE}: one changed row of the view's table and no
+     * related change, the usual commit, answered without grouping the range's rows.
      */
-    private final String[] diffSql = new String[4];
+    private final String[] diffSql = new String[6];
     @SuppressWarnings("unchecked")
-    private final List<Object>[] diffParams = new List[4];
+    private final List<Object>[] diffParams = new List[6];
     private static final int MANY = 0;
     private static final int ONE = 2;
+    private static final int ROW_MANY = 4;
+    private static final int ROW_ONE = 5;
+    private static final Slot SEQ = new Slot("row seq");
     private static final Slot PART = new Slot("part bytes");
     private static final Slot WHO = new Slot("identities");
     private static final Slot FROM = new Slot("from seq");
@@ -277,13 +282,19 @@ public final class View {
      * false the caller knows that no related table changed in the range, so their past state is
      * their live state and a cheaper statement answers the same.
      */
-    public List<Change> diff(Sql sql, Json.Parser json, long from, long to, int partBytes, boolean relationsChanged) {
+    public List<Change> diff(Sql sql, Json.Parser json, long from, long to, int partBytes, boolean relationsChanged, long onlyRowSeq) {
+        boolean oneRow = onlyRowSeq > 0 && !relationsChanged;
         if (byIdentity.size() == 1) {
-            return diffForOne(sql, byIdentity.keySet().iterator().next(), from, to, partBytes, relationsChanged);
+            String who = byIdentity.keySet().iterator().next();
+            if (!oneRow) {
+                return diffForOne(sql, who, from, to, partBytes, relationsChanged);
+            }
+            Rows rows = rowQuery(sql, ROW_ONE, who, onlyRowSeq);
+            return rows.next() && !rows.isNull(0) ? List.of(new Change(List.of(who), List.of(rows.getString(0)))) : List.of();
         }
         String whoJson = identitiesJson();
         List<String> everyone = identities;
-        Rows rows = query(sql, MANY, relationsChanged, whoJson, from, to, partBytes);
+        Rows rows = oneRow ? rowQuery(sql, ROW_MANY, whoJson, onlyRowSeq) : query(sql, MANY, relationsChanged, whoJson, from, to, partBytes);
         List<Change> out = new ArrayList<>();
         String group = null;
         List<String> parts = null;
@@ -325,12 +336,57 @@ public final class View {
         return sql.query(diffSql[variant], Slot.bind(diffParams[variant], PART, half(partBytes), WHO, who, FROM, from, TO, to));
     }
 
+    private Rows rowQuery(Sql sql, int variant, String who, long seq) {
+        if (diffSql[variant] == null) {
+            compileRowDiff(variant);
+        }
+        return sql.query(diffSql[variant], Slot.bind(diffParams[variant], WHO, who, SEQ, seq));
+    }
+
+    /**
+     * The diff when the range changed one row of the view's table (its log entry at {@link #SEQ})
+     * and no related table: that row is {@code put} to whoever sees it now, {@code del} to whoever
+     * saw it before and does not now. The answer is the general statement's for that range; a row
+     * is at most half a part, so it is one part. ROW_ONE answers that part or NULL; ROW_MANY
+     * answers the general MANY columns (representative, identities JSON, part, group size).
+     */
+    private void compileRowDiff(int variant) {
+        String name = WhereCompiler.quote(table.name());
+        List<Object> params = new ArrayList<>();
+        params.add(WHO);
+        params.add(SEQ);
+        String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
+        String past = compiler.compile(where, table, WhereCompiler.past(c -> "json_extract(img.pre, '$." + c + "')", "who.me", null), params);
+        // 1: visible now (so the row exists): put; 0: visible only before: del; NULL: neither.
+        String put = "CASE WHEN cur.id IS NOT NULL AND coalesce((" + live + "), 0) THEN 1"
+                + " WHEN img.pre IS NOT NULL AND coalesce((" + past + "), 0) THEN 0 END";
+        java.util.function.UnaryOperator<String> part = flag -> "CASE " + flag + " WHEN 1 THEN '[' || " + put("cur.id", projection)
+                + " || ']' WHEN 0 THEN '[' || json_object('op', 'del', 'table', '" + table.name() + "', 'id', img.id) || ']' END";
+        String who = variant == ROW_ONE ? "SELECT ? AS me" : "SELECT value AS me FROM json_each(?)";
+        String from = " FROM who CROSS JOIN img LEFT JOIN " + name + " AS cur ON cur.id = img.id";
+        String head = "WITH who AS (" + who + "), img AS (SELECT id, pre FROM __cdc_log WHERE seq = ?)";
+        String statement = variant == ROW_ONE
+                ? head + " SELECT " + part.apply("(" + put + ")") + from
+                // Each part is built once per group (at most two: put and del), not per identity.
+                : head + ", x AS (SELECT who.me AS who, (" + put + ") AS put" + from + ")"
+                        + " SELECT min(x.who), json_group_array(x.who), (SELECT " + part.apply("x.put")
+                        + " FROM img LEFT JOIN " + name + " AS cur ON cur.id = img.id), count(*)"
+                        + " FROM x WHERE x.put IS NOT NULL GROUP BY x.put ORDER BY min(x.who)";
+        diffSql[variant] = shared(statement);
+        diffParams[variant] = params;
+    }
+
     private static List<String> strings(Json array) {
         List<String> out = new ArrayList<>(array.size());
         for (int i = 0; i < array.size(); i++) {
             out.add(array.at(i).asString());
         }
         return out;
+    }
+
+    /** The table whose rows this view holds. */
+    public String tableName() {
+        return table.name();
     }
 
     /** True when {@code tables} holds a table this view reads through a relation (its own table included). */

@@ -86,7 +86,8 @@ final class Pokes {
         if (page.to() > pokedSeq) {
             for (View view : page.views()) {
                 diffQueries++;
-                List<View.Change> changes = view.diff(sql, json, pokedSeq, page.to(), limits.pokePartBytesMax(), view.readsRelated(page.tables()));
+                List<View.Change> changes = view.diff(sql, json, pokedSeq, page.to(), limits.pokePartBytesMax(), view.readsRelated(page.tables()),
+                        page.onlyRowSeq(view.tableName()));
                 for (View.Change change : changes) {
                     for (String who : change.identities()) {
                         for (Subscription sub : view.subscriptions(who)) {

@@ -80,8 +80,17 @@ final class ViewIndex {
         }
     }
 
-    /** What the log holds after a seq: its last seq, the tables it changed, the views it may change. */
-    record Page(long to, Set<String> tables, Set<View> views) {}
+    /**
+     * What the log holds after a seq: its last seq, the tables it changed, the views it may change,
+     * and for each changed table the seq of its only log row, or 0 when it has several.
+     */
+    record Page(long to, Set<String> tables, Set<View> views, Map<String, Long> onlyRow) {
+        /** The seq of the only log row of {@code table} in the page; 0 when it has none or several. */
+        long onlyRowSeq(String table) {
+            Long seq = onlyRow.get(table);
+            return seq == null ? 0 : seq;
+        }
+    }
 
     /**
      * The log after {@code from} in one statement: its highest seq ({@code from} when empty), the
@@ -96,6 +105,7 @@ final class ViewIndex {
         long to = from;
         Set<String> tables = new LinkedHashSet<>();
         Set<View> out = new LinkedHashSet<>();
+        Map<String, Long> onlyRow = new HashMap<>();
         Rows rows = sql.query(pageSql, from);
         while (rows.next()) {
             String table = rows.getString(0);
@@ -105,10 +115,13 @@ final class ViewIndex {
                 if (always != null) {
                     out.addAll(always);
                 }
+                onlyRow.put(table, rows.getLong(2) == 1 ? rows.getLong(1) : 0L);
+            } else {
+                onlyRow.put(table, 0L); // a second group of the table: more than one row
             }
             for (int k = 0; k < pageKeys.size(); k++) {
                 Map<String, Set<View>> byValue = watched.get(pageKeys.get(k));
-                for (int column = 2 + 2 * k; column <= 3 + 2 * k; column++) {
+                for (int column = 3 + 2 * k; column <= 4 + 2 * k; column++) {
                     Set<View> hit = rows.isNull(column) ? null : byValue.get(rows.getString(column));
                     if (hit != null) {
                         out.addAll(hit);
@@ -116,17 +129,17 @@ final class ViewIndex {
                 }
             }
         }
-        return new Page(to, tables, out);
+        return new Page(to, tables, out, onlyRow);
     }
 
     /**
-     * One row per distinct (table, watched values before and after): {@code table, max(seq)}, then
-     * for each watched column the value its row held after and before (NULL for rows of other
-     * tables). Names are validated identifiers.
+     * One row per distinct (table, watched values before and after): {@code table, max(seq),
+     * count(*)}, then for each watched column the value its row held after and before (NULL for
+     * rows of other tables). Names are validated identifiers.
      */
     private void compilePage() {
         pageKeys = new ArrayList<>(watched.keySet());
-        String select = "SELECT \"table\" AS t, max(seq)";
+        String select = "SELECT \"table\" AS t, max(seq), count(*)";
         String group = " GROUP BY t";
         for (int k = 0; k < pageKeys.size(); k++) {
             String key = pageKeys.get(k);

@@ -105,11 +105,12 @@ public final class WhereCompiler {
                 }
                 params.add(from);
                 params.add(from);
-                params.add(from);
+                // Rows unchanged since the cursor as they are; each changed row as its first log
+                // entry after the cursor found it (its pre-image; none if it did not exist then).
+                // Both read the log's seq range only.
                 return "(SELECT " + live + " FROM " + quote(name) + " WHERE id NOT IN (SELECT id FROM __cdc_log WHERE +\"table\" = '"
-                        + name + "' AND seq > ?) UNION ALL SELECT " + old + " FROM __cdc_log AS l WHERE +l.\"table\" = '" + name
-                        + "' AND l.seq > ? AND l.pre IS NOT NULL AND l.seq = (SELECT min(seq) FROM __cdc_log WHERE \"table\" = '"
-                        + name + "' AND id = l.id AND seq > ?))";
+                        + name + "' AND seq > ?) UNION ALL SELECT " + old + " FROM (SELECT min(seq) AS first FROM __cdc_log WHERE +\"table\" = '"
+                        + name + "' AND seq > ? GROUP BY id) AS f JOIN __cdc_log AS l ON l.seq = f.first WHERE l.pre IS NOT NULL)";
             }
         };
     }
