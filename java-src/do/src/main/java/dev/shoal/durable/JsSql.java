@@ -19,6 +19,25 @@ final class JsSql implements Sql {
 
     @Override
     public Rows query(String sql, Object... args) {
+        JSObject result = exec(storage, sql, binds(args));
+        String error = errorOf(result);
+        if (error != null) {
+            throw new SqlException(error);
+        }
+        return new JsRows(result);
+    }
+
+    @Override
+    public long write(String sql, Object... args) {
+        JSObject result = write(storage, sql, binds(args));
+        String error = errorOf(result);
+        if (error != null) {
+            throw new SqlException(error);
+        }
+        return (long) writtenOf(result);
+    }
+
+    private static JSObject binds(Object[] args) {
         JSObject binds = newArray();
         for (Object a : args) {
             if (a == null) {
@@ -31,12 +50,7 @@ final class JsSql implements Sql {
                 pushNumber(binds, ((Number) a).doubleValue());
             }
         }
-        JSObject result = exec(storage, sql, binds);
-        String error = errorOf(result);
-        if (error != null) {
-            throw new SqlException(error);
-        }
-        return new JsRows(result);
+        return binds;
     }
 
     @Override
@@ -85,6 +99,14 @@ final class JsSql implements Sql {
     @JSBody(params = {"storage", "q", "binds"}, script = "try { return { rows: storage.sql.exec(q, ...binds).raw().toArray() }; }"
             + " catch (e) { return { error: String(e && e.message || e) }; }")
     private static native JSObject exec(JSObject storage, String q, JSObject binds);
+
+    /** Runs a write to its end and returns {written} (workerd's rowsWritten, triggers included), or {error}. */
+    @JSBody(params = {"storage", "q", "binds"}, script = "try { const c = storage.sql.exec(q, ...binds); c.toArray();"
+            + " return { written: c.rowsWritten }; } catch (e) { return { error: String(e && e.message || e) }; }")
+    private static native JSObject write(JSObject storage, String q, JSObject binds);
+
+    @JSBody(params = "r", script = "return r.written;")
+    private static native double writtenOf(JSObject r);
 
     @JSBody(params = "r", script = "return r.error === undefined ? null : r.error;")
     private static native String errorOf(JSObject r);

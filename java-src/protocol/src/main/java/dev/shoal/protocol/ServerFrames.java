@@ -67,7 +67,7 @@ public final class ServerFrames {
     public static String pushResultEntry(long id, String status, String code, String message, long expected, String shard) {
         if (code == null && expected <= 0 && shard == null) {
             // The common answer, in one concatenation ("ok" or "duplicate").
-            return "{\"id\":" + id + ",\"status\":\"" + status + "\"}";
+            return "{\"id\":" + JsonText.integer(id) + ",\"status\":\"" + status + "\"}";
         }
         String entry = "{\"id\":" + id + ",\"status\":\"" + status + "\"";
         if (code != null) {

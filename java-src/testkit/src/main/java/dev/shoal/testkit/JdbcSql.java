@@ -53,6 +53,19 @@ public final class JdbcSql implements Sql, AutoCloseable {
         }
     }
 
+    @Override
+    public long write(String sql, Object... args) {
+        Rows rows = query(sql, args);
+        while (rows.next()) {
+            // a write has no rows to read
+        }
+        try (java.sql.Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("SELECT changes()")) {
+            return rs.next() ? rs.getLong(1) : 0;
+        } catch (SQLException e) {
+            throw new SqlException(e.getMessage());
+        }
+    }
+
     private static void bind(PreparedStatement st, int i, Object v) throws SQLException {
         if (v == null) {
             st.setNull(i, Types.NULL);

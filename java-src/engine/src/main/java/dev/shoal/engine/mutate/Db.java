@@ -154,14 +154,9 @@ public final class Db {
             String predicate = compiler.compile(t.insertPolicy(), t, WhereCompiler.liveFor("cur", ME), params);
             String columns = quotedColumns(t);
             return new Prepared(newRowCte(t) + " INSERT INTO " + WhereCompiler.quote(t.name()) + " (" + columns + ") SELECT " + columns
-                    + " FROM cur WHERE coalesce((" + predicate + "), 0) RETURNING 1", params);
+                    + " FROM cur WHERE coalesce((" + predicate + "), 0)", params);
         });
-        Rows rows = sql.query(insert.sql(), withPolicyParams(values, insert));
-        if (!rows.next()) {
-            return false;
-        }
-        drain(rows);
-        return true;
+        return sql.write(insert.sql(), withPolicyParams(values, insert)) > 0;
     }
 
     /** Changes only the given columns of an existing row (concurrent patches of other columns survive). */
@@ -207,11 +202,9 @@ public final class Db {
         if (table.deletePolicy() != null && !rowHolds(table, table.deletePolicy(), id)) {
             throw refused("the delete policy of " + table.name() + " refuses delete of " + id + " for " + userId);
         }
-        Rows rows = sql.query("DELETE FROM " + WhereCompiler.quote(table.name()) + " WHERE id = ? RETURNING id", id);
-        if (!rows.next()) {
+        if (sql.write("DELETE FROM " + WhereCompiler.quote(table.name()) + " WHERE id = ?", id) == 0) {
             throw notFound(table, id, "delete");
         }
-        drain(rows);
     }
 
     /**
@@ -381,16 +374,15 @@ public final class Db {
             throw refused("the update policy of " + table.name() + " refuses the updated row " + id + " for " + userId);
         }
         values.add(id);
-        Rows rows;
+        long written;
         try {
-            rows = sql.query("UPDATE " + WhereCompiler.quote(table.name()) + " SET " + sets + " WHERE id = ? RETURNING id", values.toArray());
+            written = sql.write("UPDATE " + WhereCompiler.quote(table.name()) + " SET " + sets + " WHERE id = ?", values.toArray());
         } catch (SqlException e) {
             throw translate(table, e);
         }
-        if (!rows.next()) {
+        if (written == 0) {
             throw notFound(table, id, verb);
         }
-        drain(rows);
         if (policy != null && reads(policy, table.name()) && !rowHolds(table, policy, id)) {
             throw refused("the update policy of " + table.name() + " refuses the updated row " + id + " for " + userId);
         }

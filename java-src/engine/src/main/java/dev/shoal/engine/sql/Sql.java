@@ -14,6 +14,13 @@ public interface Sql {
     /** Runs one statement and returns its rows (empty for writes without RETURNING). */
     Rows query(String sql, Object... args);
 
+    /**
+     * Runs a write and returns how many rows it wrote. The count may include the writes of its
+     * triggers (workerd counts them, SQLite's changes() does not), so only "0 or more" is
+     * portable: 0 means the statement itself wrote nothing. Cheaper than a RETURNING probe.
+     */
+    long write(String sql, Object... args);
+
     /** Runs {@code body} in one storage transaction: all of its writes commit or none do. */
     void transaction(Runnable body);
 

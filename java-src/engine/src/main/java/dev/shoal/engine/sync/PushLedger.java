@@ -48,7 +48,8 @@ final class PushLedger {
 
     /** The argument checks shared with subscriptions (size, then validators). */
     interface Checks {
-        void args(dev.shoal.engine.schema.Validator validator, dev.shoal.protocol.Json args);
+        /** {@code frameChars}: the length of the push frame (see {@code Subscriptions.checkArgs}). */
+        void args(dev.shoal.engine.schema.Validator validator, dev.shoal.protocol.Json args, int frameChars);
     }
 
     PushLedger(App app, Sql sql, Peers peers, String shardName, Checks checks) {
@@ -74,7 +75,7 @@ final class PushLedger {
     }
 
     /** Runs a push for {@code c} and answers it with {@code pushResult}; the caller pokes after. */
-    void push(Conn c, List<ClientFrame.Mutation> mutations) {
+    void push(Conn c, List<ClientFrame.Mutation> mutations, int frameChars) {
         long last = lastMutationId(c.ledger);
         List<String> results = new ArrayList<>();
         for (ClientFrame.Mutation m : mutations) {
@@ -87,7 +88,7 @@ final class PushLedger {
                         "mutation " + m.id() + " arrived before " + (last + 1) + ": push in order", last + 1));
                 break;
             }
-            String entry = runMutation(c, m);
+            String entry = runMutation(c, m, frameChars);
             if (entry == null) {
                 results.add(ServerFrames.pushResultEntry(m.id(), "error", ErrorCode.INTERNAL.name(),
                         "the shard could not run mutation " + m.id() + "; nothing was applied, retry later", 0));
@@ -105,12 +106,12 @@ final class PushLedger {
      * application error (writes rolled back, id consumed). Returns null for a fault outside the
      * mutator's code, which consumes nothing.
      */
-    private String runMutation(Conn c, ClientFrame.Mutation m) {
+    private String runMutation(Conn c, ClientFrame.Mutation m, int frameChars) {
         ShoalError[] appError = new ShoalError[1];
         try {
             sql.transaction(() -> {
                 try {
-                    apply(c, m);
+                    apply(c, m, frameChars);
                 } catch (ShoalError e) {
                     appError[0] = e;
                     throw e;
@@ -131,12 +132,12 @@ final class PushLedger {
         return ServerFrames.pushResultEntry(m.id(), "error", appError[0].code, appError[0].getMessage(), 0, appError[0].shard);
     }
 
-    private void apply(Conn c, ClientFrame.Mutation m) {
+    private void apply(Conn c, ClientFrame.Mutation m, int frameChars) {
         Mutator mutator = app.mutator(m.name());
         if (mutator == null) {
             throw ShoalError.of(ErrorCode.UNKNOWN_MUTATOR, "no mutator named " + m.name());
         }
-        checks.args(mutator.args(), m.args());
+        checks.args(mutator.args(), m.args(), frameChars);
         ShardRouting.checkMutation(shardName, mutator, m.args());
         Db db = new Db(sql, app::table, c.auth.userId(), statements).placement(new ShardWrites(sql, shardName, c.auth.userId()));
         MutatorContext ctx = new MutatorContext(db, c.auth, shardName, (double) System.currentTimeMillis());

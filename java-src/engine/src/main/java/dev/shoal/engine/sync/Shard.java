@@ -160,7 +160,7 @@ public final class Shard {
             return 0;
         }
         try {
-            return handle(c, frame);
+            return handle(c, frame, text.length());
         } catch (RuntimeException e) {
             // An engine or app-definition bug: the client gets a typed error, the shard keeps serving.
             peers.send(conn, ServerFrames.error(ErrorCode.INTERNAL, "the shard failed to handle the frame: "
@@ -170,7 +170,7 @@ public final class Shard {
     }
 
     /** Runs one decoded frame; returns how many mutations it carried. */
-    private int handle(Conn c, ClientFrame frame) {
+    private int handle(Conn c, ClientFrame frame, int frameChars) {
         if (frame instanceof ClientFrame.Subscribe s) {
             subs.subscribe(c, s, pokes);
             return 0;
@@ -179,7 +179,7 @@ public final class Shard {
             return 0;
         }
         List<ClientFrame.Mutation> mutations = ((ClientFrame.Push) frame).mutations();
-        ledger.push(c, mutations);
+        ledger.push(c, mutations, frameChars);
         // Every socket of the pushing (identity, client) is poked, to confirm its lastMutationId;
         // no other socket is looked at.
         pokes.afterCommit(new ArrayList<>(c.ledger.sockets));

@@ -148,7 +148,17 @@ final class Subscriptions {
 
     /** Args checks shared by shapes and mutators: the size first, then the declared validators. */
     void checkArgs(dev.shoal.engine.schema.Validator validator, Json args) {
-        if (args != null && Shard.utf8Over(args.text(), limits.argsBytesMax())) {
+        checkArgs(validator, args, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@code frameChars}: the length of the frame that carried {@code args}. A frame whose every
+     * character could be 3 bytes and still fit in the limit holds no args over it, so the args are
+     * not serialized to be measured (the common case: one JSON.stringify less per mutation).
+     */
+    void checkArgs(dev.shoal.engine.schema.Validator validator, Json args, int frameChars) {
+        boolean mayBeOver = (long) frameChars * 3 > limits.argsBytesMax();
+        if (args != null && mayBeOver && Shard.utf8Over(args.text(), limits.argsBytesMax())) {
             throw ShoalError.badArgs("args: at most " + limits.argsBytesMax() + " bytes of JSON");
         }
         validator.check(args, "args");

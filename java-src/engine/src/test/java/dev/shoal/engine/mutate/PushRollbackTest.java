@@ -187,12 +187,22 @@ class PushRollbackTest {
         boolean failCommit;
         private int depth;
 
-        @Override
-        public dev.shoal.engine.sql.Rows query(String sql, Object... args) {
+        private void failIfAsked(Object[] args) {
             if (failOn != null && java.util.Arrays.asList(args).contains(failOn)) {
                 throw new dev.shoal.engine.sql.SqlException("disk I/O error");
             }
+        }
+
+        @Override
+        public dev.shoal.engine.sql.Rows query(String sql, Object... args) {
+            failIfAsked(args);
             return real.query(sql, args);
+        }
+
+        @Override
+        public long write(String sql, Object... args) {
+            failIfAsked(args);
+            return real.write(sql, args);
         }
 
         @Override
