@@ -442,6 +442,7 @@ class ShardDO extends DurableObject {
     this.sockets = new Map();
     // Sockets the engine is opening, not accepted yet: what it sends them is held here.
     this.opening = new Map();
+    this.burstEnding = false; // a timer will end the engine's burst (endBurstSoon)
     this.buckets = new Map();
     for (const ws of ctx.getWebSockets()) {
       const a = ws.deserializeAttachment();
@@ -583,9 +584,24 @@ class ShardDO extends DurableObject {
     await this.ctx.blockConcurrencyWhile(async () => {
       mutations = this.engineFor(shard).message(conn, message);
     });
+    this.endBurstSoon();
     if (mutations > 0) this.buckets.get(conn)?.mutations.charge(mutations, Date.now());
     await this.scheduleCompaction();
     await this.global.kick(); // writes of global tables this frame committed go to D1 now
+  }
+
+  /**
+   * Pushes that arrive while earlier frames are still being handled (a burst) share poke rounds
+   * (the engine's Shard.BURST_PUSHES_MAX): a timer set now fires once the frames waiting ahead of
+   * it are handled, and the burst's last commits are poked then. A lone push was poked already.
+   */
+  endBurstSoon() {
+    if (this.burstEnding || !this.engine?.inBurst()) return;
+    this.burstEnding = true;
+    setTimeout(() => {
+      this.burstEnding = false;
+      this.ctx.blockConcurrencyWhile(async () => this.engine.endBurst()).catch(() => {});
+    }, 0);
   }
 
   /** A frame is admitted while the socket has a frame token and its mutation balance is not below zero. */

@@ -116,6 +116,18 @@ public final class ShardObject {
         return shard.message(conn, text);
     }
 
+    /** True while pushes may hold back their poke round: the host then calls {@link #endBurst} once its event loop turns. */
+    @JSExport
+    public boolean inBurst() {
+        return shard.inBurst();
+    }
+
+    /** The frames that were waiting are handled: the pushes held back are poked. */
+    @JSExport
+    public void endBurst() {
+        shard.endBurst();
+    }
+
     @JSExport
     public void closed(String conn) {
         shard.closed(conn);

@@ -46,8 +46,25 @@ public final class TestShard {
         shard.open(conn, user, client, "{}", 0);
     }
 
+    /** One frame, handled as the host handles a frame that arrives alone: its burst ends after it. */
     public void send(String conn, String frame) {
         shard.message(conn, frame);
+        if (shard.inBurst()) {
+            shard.endBurst();
+        }
+    }
+
+    /**
+     * Frames that arrive together (the host's event loop does not turn between them), each
+     * {@code {conn, frame}}: pushes among them may share poke rounds; the burst ends after the last.
+     */
+    public void sendBurst(String[]... connAndFrame) {
+        for (String[] f : connAndFrame) {
+            shard.message(f[0], f[1]);
+        }
+        if (shard.inBurst()) {
+            shard.endBurst();
+        }
     }
 
     public long count(String sqlText) {

@@ -43,7 +43,12 @@ final class Pokes {
     long diffQueries;
     long pokesSent;
 
-    Pokes(Sql sql, Json.Parser json, Peers peers, Limits limits, String epoch, Connections conns, PushLedger ledger, ViewIndex views) {
+    /** True while {@code __shoal_meta} holds a {@code poked} mark (see {@link #holdBack}). */
+    private boolean marked;
+
+    /** {@code floor}: the log's compaction floor (a mark below it can only resume from it). */
+    Pokes(Sql sql, Json.Parser json, Peers peers, Limits limits, String epoch, Connections conns, PushLedger ledger, ViewIndex views,
+            long floor) {
         this.sql = sql;
         this.json = json;
         this.peers = peers;
@@ -52,7 +57,36 @@ final class Pokes {
         this.conns = conns;
         this.ledger = ledger;
         this.views = views;
-        this.pokedSeq = ChangeLog.seq(sql);
+        // A mark left by an instance that stopped between a commit and its poke: poke from there.
+        long mark = sql.queryLong(-1, "SELECT CAST(value AS INTEGER) FROM __shoal_meta WHERE key = 'poked'");
+        this.marked = mark >= 0;
+        this.pokedSeq = marked ? Math.max(mark, floor) : ChangeLog.seq(sql);
+    }
+
+    /** True when commits are not poked yet: a mark was found on start, or a push was held back. */
+    boolean behind() {
+        return marked;
+    }
+
+    /**
+     * A commit's poke round is held back (a burst, see {@code Shard}): the first time, the log seq
+     * already poked is stored, so that an instance that stops before the round still pokes those
+     * commits (from the mark, on its first event) to sockets that outlived it.
+     */
+    void holdBack() {
+        if (!marked) {
+            sql.exec("INSERT INTO __shoal_meta (key, value) VALUES ('poked', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    Long.toString(pokedSeq));
+            marked = true;
+        }
+    }
+
+    /** Every commit is poked: the mark goes. */
+    void caughtUp() {
+        if (marked) {
+            sql.exec("DELETE FROM __shoal_meta WHERE key = 'poked'");
+            marked = false;
+        }
     }
 
     long pokedSeq() {

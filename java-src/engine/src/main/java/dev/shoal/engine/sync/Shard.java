@@ -46,6 +46,19 @@ public final class Shard {
     private final Pokes pokes;
     private boolean loaded;
 
+    /**
+     * Pushes a burst may hold back before a poke round runs anyway. A burst is the pushes that
+     * arrive while the host's event loop has not turned since the first of them was poked: the
+     * first push after a quiet moment is poked at once (a lone write is not delayed), later ones
+     * share a round every {@code BURST_PUSHES_MAX} pushes and when the burst ends
+     * ({@link #endBurst}). Under sustained writes this spends one diff per view on several commits.
+     */
+    public static final int BURST_PUSHES_MAX = 8;
+    /** The sockets of (identity, client)s whose pushes committed since the last poke round. */
+    private final Set<Conn> unconfirmed = new java.util.LinkedHashSet<>();
+    private boolean inBurst;
+    private int heldBack;
+
     /** {@code shardName} may be null when the object wakes for an alarm: the stored name is used. */
     public Shard(App app, Sql sql, Json.Parser json, Peers peers, String shardName, Limits limits) {
         this.app = app;
@@ -65,7 +78,7 @@ public final class Shard {
         this.conns = new Connections(sql, peers);
         this.subs = new Subscriptions(app, sql, json, peers, limits, epoch, views, compaction::floor, this.shardName);
         this.ledger = new PushLedger(app, sql, peers, this.shardName, subs::checkArgs);
-        this.pokes = new Pokes(sql, json, peers, limits, epoch, conns, ledger, views);
+        this.pokes = new Pokes(sql, json, peers, limits, epoch, conns, ledger, views, compaction.floor());
     }
 
     public String epoch() {
@@ -87,6 +100,7 @@ public final class Shard {
     /** A socket was accepted: remember it and send {@code connected}. */
     public void open(String conn, String userId, String client, String claimsJson, double expSec) {
         load();
+        pokeHeldBack();
         Auth auth = new Auth(userId, json.parse(claimsJson));
         if (!app.allows(auth, shardName)) {
             peers.send(conn, ServerFrames.error(ErrorCode.FORBIDDEN, userId + " may not use shard " + shardName, null));
@@ -107,6 +121,7 @@ public final class Shard {
     /** A socket closed: forget it and its subscriptions. */
     public void closed(String conn) {
         load();
+        pokeHeldBack();
         Conn c = conns.remove(conn);
         if (c != null) {
             subs.closed(c);
@@ -118,6 +133,7 @@ public final class Shard {
     /** On {@code __global__}: mirrors rows of a global table read from D1 ({@code GlobalMirror}), then pokes what changed. */
     public void mirrorGlobal(String table, String rowsJson, String idsJson) {
         load();
+        pokeHeldBack();
         dev.shoal.engine.shard.GlobalMirror.apply(sql, json, app.table(table), rowsJson, idsJson);
         pokes.afterCommit(List.of());
     }
@@ -171,6 +187,9 @@ public final class Shard {
 
     /** Runs one decoded frame; returns how many mutations it carried. */
     private int handle(Conn c, ClientFrame frame, int frameChars) {
+        if (!(frame instanceof ClientFrame.Push)) {
+            pokeHeldBack(); // a subscription starts from the shard as poked: every commit first
+        }
         if (frame instanceof ClientFrame.Subscribe s) {
             subs.subscribe(c, s, pokes);
             return 0;
@@ -182,8 +201,51 @@ public final class Shard {
         ledger.push(c, mutations, frameChars);
         // Every socket of the pushing (identity, client) is poked, to confirm its lastMutationId;
         // no other socket is looked at.
-        pokes.afterCommit(new ArrayList<>(c.ledger.sockets));
+        unconfirmed.addAll(c.ledger.sockets);
+        if (!inBurst || ++heldBack >= BURST_PUSHES_MAX) {
+            inBurst = true;
+            pokeRound();
+        } else {
+            pokes.holdBack();
+        }
         return mutations.size();
+    }
+
+    /**
+     * True from the first push after a quiet moment until {@link #endBurst}: the host calls
+     * endBurst once its event loop turns (when the frames that were waiting are handled).
+     */
+    public boolean inBurst() {
+        return inBurst;
+    }
+
+    /**
+     * The burst is over: the commits it held back are poked. A round that fails sends nothing
+     * and is retried by the next event's round (no frame is waiting for an answer here).
+     */
+    public void endBurst() {
+        load();
+        inBurst = false;
+        try {
+            pokeHeldBack();
+        } catch (RuntimeException e) {
+            // the held-back sockets and the mark stay: the next round covers them
+        }
+    }
+
+    /** Pokes what earlier pushes held back (or a stopped instance left unpoked), if anything. */
+    private void pokeHeldBack() {
+        if (!unconfirmed.isEmpty() || pokes.behind()) {
+            pokeRound();
+        }
+    }
+
+    /** One poke round for every commit since the last, confirming every push since the last. */
+    private void pokeRound() {
+        pokes.afterCommit(new ArrayList<>(unconfirmed)); // on a throw, they wait for the next round
+        unconfirmed.clear();
+        heldBack = 0;
+        pokes.caughtUp();
     }
 
     private Json parse(String text) {

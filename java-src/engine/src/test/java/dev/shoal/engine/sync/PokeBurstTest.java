@@ -1,0 +1,122 @@
+package dev.shoal.engine.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shoal.engine.jvm.NotesApp;
+import dev.shoal.protocol.Json;
+import dev.shoal.testkit.JdbcSql;
+import dev.shoal.testkit.TestShard;
+import dev.shoal.engine.Limits;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Pushes that arrive together (a burst: the host's event loop has not turned between them) share
+ * poke rounds: the first is poked at once, the others every {@link Shard#BURST_PUSHES_MAX} pushes
+ * and when the burst ends. Nothing is lost or reordered, and nothing is held back across a frame
+ * that reads the shard as poked, nor across the end of the engine instance.
+ */
+class PokeBurstTest {
+    private final JdbcSql sql = JdbcSql.memory();
+    private TestShard t;
+    private long nextId;
+
+    @BeforeEach
+    void setUp() {
+        t = new TestShard(NotesApp.app(), sql, Limits.defaults());
+        t.open("w", "writer", "wc");
+        t.open("r", "reader", "rc");
+        t.send("r", "{\"type\":\"subscribe\",\"id\":\"s\",\"shape\":\"notesByOwner\",\"args\":{\"owner\":\"alice\"}}");
+        t.peers.clear();
+    }
+
+    private String[] put(String note) {
+        return new String[] {"w", "{\"type\":\"push\",\"mutations\":[{\"id\":" + (++nextId) + ",\"name\":\"put\",\"args\":{\"id\":\""
+                + note + "\",\"title\":\"" + note + "\",\"owner\":\"alice\"}}]}"};
+    }
+
+    private String[][] puts(int n) {
+        String[][] out = new String[n][];
+        for (int i = 0; i < n; i++) {
+            out[i] = put("n" + (nextId + 1));
+        }
+        return out;
+    }
+
+    private List<String> rowIds(String conn) {
+        List<String> out = new ArrayList<>();
+        for (Json op : t.peers.rowsTo(conn)) {
+            out.add(op.get("id").asString());
+        }
+        return out;
+    }
+
+    private List<Long> pokeSeqs(String conn) {
+        List<Long> out = new ArrayList<>();
+        for (Json end : t.peers.to(conn, "pokeEnd")) {
+            out.add((long) end.get("seq").asNumber());
+        }
+        return out;
+    }
+
+    @Test
+    void aBurstSharesPokeRoundsAndLosesNothing() {
+        int n = 2 * Shard.BURST_PUSHES_MAX + 3;
+        t.sendBurst(puts(n));
+        List<String> expected = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            expected.add("n" + i);
+        }
+        assertEquals(expected, rowIds("r"), "every row, once, in commit order");
+        List<Long> seqs = pokeSeqs("r");
+        // The first push alone, then one round per BURST_PUSHES_MAX pushes, then the burst's end.
+        assertEquals(1 + (n - 1) / Shard.BURST_PUSHES_MAX + ((n - 1) % Shard.BURST_PUSHES_MAX == 0 ? 0 : 1), seqs.size(),
+                "rounds shared by the burst's pushes: " + seqs);
+        for (int i = 1; i < seqs.size(); i++) {
+            assertTrue(seqs.get(i) > seqs.get(i - 1), "poke seqs only grow: " + seqs);
+        }
+        assertEquals(t.shard.seq(), seqs.get(seqs.size() - 1), "the last round reaches the shard's seq");
+        List<Json> confirms = t.peers.to("w", "pokeEnd");
+        assertEquals(n, (long) confirms.get(confirms.size() - 1).get("lastMutationId").asNumber(), "every push is confirmed");
+        assertEquals(n, t.peers.to("w", "pushResult").size(), "each push is answered at once, whatever its poke waits for");
+        assertEquals(0, t.count("SELECT count(*) FROM __shoal_meta WHERE key = 'poked'"), "no mark once the burst is poked");
+    }
+
+    @Test
+    void aLonePushIsPokedAtOnce() {
+        String[] f = put("n1");
+        t.send(f[0], f[1]);
+        assertEquals(List.of("n1"), rowIds("r"));
+        assertEquals(0, t.count("SELECT count(*) FROM __shoal_meta WHERE key = 'poked'"), "nothing held back, nothing written");
+    }
+
+    @Test
+    void aSubscribeInABurstStartsAfterTheCommitsHeldBack() {
+        String[][] burst = puts(3);
+        t.sendBurst(burst[0], burst[1], burst[2],
+                new String[] {"r", "{\"type\":\"subscribe\",\"id\":\"t\",\"shape\":\"notesByOwner\",\"args\":{\"owner\":\"alice\"}}"});
+        List<Json> parts = t.peers.to("r", "pokePart");
+        Json last = parts.get(parts.size() - 1);
+        assertEquals("t", last.get("sub").asString(), "the new subscription's answer comes after every held-back commit's poke");
+        assertEquals(List.of("n1", "n2", "n3"), rowIds("r").subList(0, 3), "s got n2 and n3 before t was answered");
+        assertEquals(3, last.get("rows").size(), "t starts from the shard with all three");
+    }
+
+    @Test
+    void commitsHeldBackWhenTheInstanceStopsArePokedByTheNextOne() {
+        String[][] burst = puts(4);
+        for (String[] f : burst) {
+            t.shard.message(f[0], f[1]); // the burst never ends: the instance stops first
+        }
+        assertEquals(List.of("n1"), rowIds("r"), "only the first push was poked");
+        assertEquals(1, t.count("SELECT count(*) FROM __shoal_meta WHERE key = 'poked'"), "the mark of what was poked");
+
+        t.restart(); // a new instance over the same database; the sockets outlived the old one
+        t.send("w", "{\"type\":\"unsubscribe\",\"id\":\"nothing\"}");
+        assertEquals(List.of("n1", "n2", "n3", "n4"), rowIds("r"), "the next instance pokes from the mark on its first event");
+        assertEquals(0, t.count("SELECT count(*) FROM __shoal_meta WHERE key = 'poked'"));
+    }
+}
