@@ -7,7 +7,7 @@
 //   mvn -B -q install -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40] [--identities=N] [--setup] [--batch=50]
 //
 //   --inclusive also prints the time under each function, --alloc the bytes each allocates (build the engine with
-//   -Dshoal.engine.minify=false to read TeaVM's names).
+//   -Dshoal.engine.minify=false to read TeaVM's names); TOP=60 in the environment lists 60 functions by self time, not 25.
 //
 // A tool for finding the hot spots, not a benchmark: the profiler itself slows the object down.
 import { mkdtempSync, rmSync, readFileSync } from "node:fs";
@@ -183,7 +183,7 @@ async function main() {
   console.log("engine self time by package prefix (readable with a non-minified engine.js):");
   for (const [k, us] of [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 14)) console.log(`  ${(us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}`);
   console.log("top functions by self time:");
-  for (const [k, e] of [...byFn.entries()].sort((a, b) => b[1].us - a[1].us).slice(0, 25)) {
+  for (const [k, e] of [...byFn.entries()].sort((a, b) => b[1].us - a[1].us).slice(0, Number(process.env.TOP ?? 25))) {
     console.log(`  ${(e.us / 1000 / per).toFixed(3).padStart(8)} ms  ${k}  ${e.text}`);
   }
   // --inclusive: total time under each function (its callees included; counted once per stack).
