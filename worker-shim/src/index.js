@@ -600,6 +600,8 @@ class ShardDO extends DurableObject {
     this.burstEnding = true;
     setTimeout(() => {
       this.burstEnding = false;
+      // A lone push was poked already: ending its burst touches nothing, and needs no gate.
+      if (!this.engine.holdsBack()) return void this.engine.endBurst();
       this.ctx.blockConcurrencyWhile(async () => this.engine.endBurst()).catch(() => {});
     }, 0);
   }

@@ -122,6 +122,12 @@ public final class ShardObject {
         return shard.inBurst();
     }
 
+    /** True when pushes wait for a poke round: {@link #endBurst} then pokes (and writes), so it runs in blockConcurrencyWhile. */
+    @JSExport
+    public boolean holdsBack() {
+        return shard.holdsBack();
+    }
+
     /** The frames that were waiting are handled: the pushes held back are poked. */
     @JSExport
     public void endBurst() {

@@ -219,6 +219,11 @@ public final class Shard {
         return inBurst;
     }
 
+    /** True when pushes wait for a poke round (then {@link #endBurst} writes; otherwise it only ends the burst). */
+    public boolean holdsBack() {
+        return !unconfirmed.isEmpty() || pokes.behind();
+    }
+
     /**
      * The burst is over: the commits it held back are poked. A round that fails sends nothing
      * and is retried by the next event's round (no frame is waiting for an answer here).
@@ -235,7 +240,7 @@ public final class Shard {
 
     /** Pokes what earlier pushes held back (or a stopped instance left unpoked), if anything. */
     private void pokeHeldBack() {
-        if (!unconfirmed.isEmpty() || pokes.behind()) {
+        if (holdsBack()) {
             pokeRound();
         }
     }
