@@ -75,6 +75,10 @@ class Sock {
   }
 
   end(t) {
+    // The rows of one poke are applied together and carry no order (PROTOCOL.md); one poke may
+    // hold several pushes' messages (a burst), so they are taken in send order. Order across
+    // pokes is what the check below holds the shard to.
+    this.pending.sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
     for (const id of this.pending) {
       this.received.push(id);
       this.onMessage?.(id, t);
