@@ -2,7 +2,10 @@
 // checked: each socket must receive every message exactly once and in order (no loss, no
 // duplicate, no reordering), and workerd's memory is sampled to see that it stays flat.
 //
-//   node test-harness/bench/soak.js [--sockets=1000] [--members=200] [--rate=10] [--seconds=60]
+//   node test-harness/bench/soak.js [--sockets=1000] [--members=200] [--rate=10] [--seconds=60] [--baseline]
+//
+// --baseline runs the same stream against the hand-written Durable Object of the fan-out benchmark
+// (baseline-worker.js: no policies, so no membership to set up; one poke per write).
 //
 // Runs the example chat (build it first: `mvn -B -q install -DskipTests`). Memory is workerd's
 // resident set (the process Miniflare starts; one Durable Object lives in it), read from /proc.
@@ -101,7 +104,7 @@ class Sock {
 const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
 
 /** Runs the soak; returns its figures and `problems` (empty when every socket got every message once, in order). */
-export async function soak({ worker, sockets = 1000, members = 200, rate = 10, seconds = 60, log = () => {} } = {}) {
+export async function soak({ worker, sockets = 1000, members = 200, rate = 10, seconds = 60, policies = true, log = () => {} } = {}) {
   const owner = await Sock.open(worker, "owner", "owner-writer");
   let mid = 0;
   const push = async (mutations) => {
@@ -112,9 +115,9 @@ export async function soak({ worker, sockets = 1000, members = 200, rate = 10, s
     if (bad.length) throw new Error(`setup push failed: ${JSON.stringify(bad[0])}`);
   };
   const t0 = performance.now();
-  await push([{ name: "createChannel", args: { id: "soak", name: "soak" } }]);
+  if (policies) await push([{ name: "createChannel", args: { id: "soak", name: "soak" } }]);
   const users = Array.from({ length: members }, (_, i) => `member${i}`);
-  for (let i = 0; i < users.length; i += 50) {
+  for (let i = 0; policies && i < users.length; i += 50) {
     await push(users.slice(i, i + 50).map((u) => ({ name: "addMember", args: { channelId: "soak", userId: u } })));
   }
   const subs = [];
@@ -181,9 +184,14 @@ export async function soak({ worker, sockets = 1000, members = 200, rate = 10, s
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const arg = (name, fallback) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
   // With workerd's inspector, for the isolate's live heap before and after the writes.
-  const worker = await startSystem({ scriptPath: EXAMPLE_WORKER, bindings: NO_RATE_LIMIT, inspect: true });
+  const baseline = process.argv.includes("--baseline");
+  const worker = await startSystem(baseline
+    ? { scriptPath: "test-harness/bench/baseline-worker.js", className: "BaselineDO", inspect: true }
+    : { scriptPath: EXAMPLE_WORKER, bindings: NO_RATE_LIMIT, inspect: true });
   try {
-    const r = await soak({ worker, sockets: arg("sockets", 1000), members: arg("members", 200), rate: arg("rate", 10), seconds: arg("seconds", 60), log: console.log });
+    const r = await soak({ worker, sockets: arg("sockets", 1000), members: arg("members", 200), rate: arg("rate", 10), seconds: arg("seconds", 60),
+      policies: !baseline, log: console.log });
+    if (baseline) console.log("system: baseline (baseline-worker.js)");
     console.log(`${r.messages} messages at ${r.rate}/s to ${r.sockets} sockets of ${r.members} members`);
     console.log(`last socket holds a message after: p50 ${r.lagP50.toFixed(1)} ms, p99 ${r.lagP99.toFixed(1)} ms, max ${r.lagMax.toFixed(1)} ms; drained ${(r.drainedAfterMs / 1000).toFixed(1)} s after the last write was due`);
     console.log(`V8 heap of the worker isolate, live after a GC: ${r.heapBeforeMb.toFixed(1)} MB before the writes (sockets and subscriptions open), ${r.heapAfterMb.toFixed(1)} MB after`);
