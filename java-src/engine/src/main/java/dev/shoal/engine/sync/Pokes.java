@@ -23,8 +23,9 @@ import java.util.Set;
  *       host assembles and sends one poke per socket ({@link Peers#flushPokes}). No frame text is
  *       built here, per socket or otherwise.</li>
  * </ol>
- * Every subscription reflects the shard at {@link #pokedSeq()}: pokes are computed right after
- * each commit, so no poke round ever covers less than the one before.
+ * Every subscription reflects the shard at {@link #pokedSeq()}: a round covers every commit since
+ * the one before (one push, or the pushes a burst held back: {@code Shard.BURST_PUSHES_MAX}), so
+ * no round ever covers less than the one before.
  */
 final class Pokes {
     private final Sql sql;
