@@ -281,6 +281,8 @@ public final class Shard {
 
     /** Trims one bounded batch of the log (run from an alarm); true when more remains. */
     public boolean compact(double nowMs) {
+        load();
+        pokeHeldBack(); // no log row goes before its commit is poked
         return compaction.run(seq(), nowMs);
     }
 

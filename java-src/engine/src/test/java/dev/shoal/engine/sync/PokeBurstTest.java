@@ -106,6 +106,25 @@ class PokeBurstTest {
     }
 
     @Test
+    void compactionPokesWhatABurstHeldBackBeforeTrimmingTheLog() {
+        // A log that keeps 2 rows, trimmed 5 at a time: an alarm in the middle of a burst.
+        TestShard small = new TestShard(NotesApp.app(), JdbcSql.memory(), Limits.defaults().withRetention(2, 0, 5));
+        small.open("w", "writer", "wc");
+        small.open("r", "reader", "rc");
+        small.send("r", "{\"type\":\"subscribe\",\"id\":\"s\",\"shape\":\"notesByOwner\",\"args\":{\"owner\":\"alice\"}}");
+        small.peers.clear();
+        t = small;
+        for (String[] f : puts(5)) {
+            small.shard.message(f[0], f[1]); // the burst has not ended when the alarm runs
+        }
+        while (small.shard.compact(System.currentTimeMillis() + 1000)) {
+            // bounded batches
+        }
+        assertTrue(small.shard.floor() > 0, "the alarm trimmed the log");
+        assertEquals(List.of("n1", "n2", "n3", "n4", "n5"), rowIds("r"), "every commit was poked before its log rows went");
+    }
+
+    @Test
     void commitsHeldBackWhenTheInstanceStopsArePokedByTheNextOne() {
         String[][] burst = puts(4);
         for (String[] f : burst) {
