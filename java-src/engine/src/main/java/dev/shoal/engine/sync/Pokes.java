@@ -71,8 +71,8 @@ final class Pokes {
 
     /**
      * A commit's poke round is held back (a burst, see {@code Shard}): the first time, the log seq
-     * already poked is stored, so that an instance that stops before the round still pokes those
-     * commits (from the mark, on its first event) to sockets that outlived it.
+     * already poked is stored, so that an instance that stops before the burst ends still pokes
+     * those commits (from the mark, on its first event) to sockets that outlived it.
      */
     void holdBack() {
         if (!marked) {
@@ -82,7 +82,7 @@ final class Pokes {
         }
     }
 
-    /** Every commit is poked: the mark goes. */
+    /** Every commit is poked and the burst is over: the mark goes. */
     void caughtUp() {
         if (marked) {
             sql.exec("DELETE FROM __shoal_meta WHERE key = 'poked'");

@@ -245,12 +245,19 @@ public final class Shard {
         }
     }
 
-    /** One poke round for every commit since the last, confirming every push since the last. */
+    /**
+     * One poke round for every commit since the last, confirming every push since the last. The
+     * mark of a burst ({@code Pokes.holdBack}) stays until the burst ends: one write when a burst
+     * starts holding back and one when it ends, however many rounds it takes (an instance that
+     * stops in between pokes from the burst's start again; a row poked twice is the same row).
+     */
     private void pokeRound() {
         pokes.afterCommit(new ArrayList<>(unconfirmed)); // on a throw, they wait for the next round
         unconfirmed.clear();
         heldBack = 0;
-        pokes.caughtUp();
+        if (!inBurst) {
+            pokes.caughtUp();
+        }
     }
 
     private Json parse(String text) {
