@@ -441,9 +441,26 @@ public final class V {
 
     public static final class Obj extends Validator {
         final Map<String, Validator> fields;
+        /** The fields' paths under the last path checked ({@link #pathsUnder}): args are checked under the same path every time. */
+        private String pathsOf;
+        private String[] paths;
 
         Obj(Map<String, Validator> fields) {
             this.fields = fields;
+        }
+
+        /** "path.field" for each field, in order, built once per distinct path (TeaVM's string building is slow). */
+        private String[] pathsUnder(String path) {
+            if (!path.equals(pathsOf)) {
+                String[] out = new String[fields.size()];
+                int i = 0;
+                for (String name : fields.keySet()) {
+                    out[i++] = path + "." + name;
+                }
+                paths = out;
+                pathsOf = path;
+            }
+            return paths;
         }
 
         /** A new object validator with one more field. */
@@ -469,13 +486,15 @@ public final class V {
                     throw dev.shoal.engine.ShoalError.badArgs(path + "." + key + ": unknown field (expected one of " + String.join(", ", fields.keySet()) + ")");
                 }
             }
+            String[] at = pathsUnder(path);
+            int i = 0;
             for (Map.Entry<String, Validator> f : fields.entrySet()) {
                 Json member = value.get(f.getKey());
-                String at = path + "." + f.getKey();
+                String fieldPath = at[i++];
                 if (member == null && !f.getValue().acceptsAbsent()) {
-                    throw dev.shoal.engine.ShoalError.badArgs(at + ": missing, expected " + f.getValue().describe());
+                    throw dev.shoal.engine.ShoalError.badArgs(fieldPath + ": missing, expected " + f.getValue().describe());
                 }
-                f.getValue().check(member, at);
+                f.getValue().check(member, fieldPath);
             }
         }
 
