@@ -592,7 +592,7 @@ class ShardDO extends DurableObject {
 
   /**
    * Pushes that arrive while earlier frames are still being handled (a burst) share poke rounds
-   * (the engine's Shard.BURST_PUSHES_MAX): a timer set now fires once the frames waiting ahead of
+   * (the engine's limit burstPushesMax): a timer set now fires once the frames waiting ahead of
    * it are handled, and the burst's last commits are poked then. A lone push was poked already.
    */
   endBurstSoon() {

@@ -223,7 +223,7 @@ class TestKitTest {
         AssertionError closed = assertThrows(AssertionError.class, () -> alice.push("addTodo", todo("t1", "milk")));
         assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
 
-        AppShard tiny = TestKit.shard(app(), new Limits(300, 100, 64 << 10, 100, 256 << 10, 64 << 10, 100_000, 1e9, 64L << 20, 1_000, 100, 1_000, 20_000, 20_000));
+        AppShard tiny = TestKit.shard(app(), new Limits(300, 100, 64 << 10, 100, 256 << 10, 64 << 10, 100_000, 1e9, 64L << 20, 1_000, 100, 1_000, 20_000, 20_000, 8));
         TestClient bob = tiny.connect("bob");
         AssertionError tooLarge = assertThrows(AssertionError.class, () -> bob.push("addTodo", todo("t1", "x".repeat(300))));
         assertTrue(tooLarge.getMessage().contains("FRAME_TOO_LARGE"), tooLarge.getMessage());

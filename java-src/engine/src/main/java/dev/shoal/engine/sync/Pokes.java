@@ -24,7 +24,7 @@ import java.util.Set;
  *       built here, per socket or otherwise.</li>
  * </ol>
  * Every subscription reflects the shard at {@link #pokedSeq()}: a round covers every commit since
- * the one before (one push, or the pushes a burst held back: {@code Shard.BURST_PUSHES_MAX}), so
+ * the one before (one push, or the pushes a burst held back: {@code Limits.burstPushesMax}), so
  * no round ever covers less than the one before.
  */
 final class Pokes {

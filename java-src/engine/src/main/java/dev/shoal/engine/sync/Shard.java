@@ -46,14 +46,13 @@ public final class Shard {
     private final Pokes pokes;
     private boolean loaded;
 
-    /**
-     * Pushes a burst may hold back before a poke round runs anyway. A burst is the pushes that
-     * arrive while the host's event loop has not turned since the first of them was poked: the
-     * first push after a quiet moment is poked at once (a lone write is not delayed), later ones
-     * share a round every {@code BURST_PUSHES_MAX} pushes and when the burst ends
-     * ({@link #endBurst}). Under sustained writes this spends one diff per view on several commits.
+    /*
+     * Bursts. A burst is the pushes that arrive while the host's event loop has not turned since
+     * the first of them was poked: the first push after a quiet moment is poked at once (a lone
+     * write is not delayed), later ones share a round every Limits.burstPushesMax pushes and when
+     * the burst ends (endBurst). Under sustained writes this spends one diff per view on several
+     * commits.
      */
-    public static final int BURST_PUSHES_MAX = 8;
     /** The sockets of (identity, client)s whose pushes committed since the last poke round. */
     private final Set<Conn> unconfirmed = new java.util.LinkedHashSet<>();
     private boolean inBurst;
@@ -202,7 +201,7 @@ public final class Shard {
         // Every socket of the pushing (identity, client) is poked, to confirm its lastMutationId;
         // no other socket is looked at.
         unconfirmed.addAll(c.ledger.sockets);
-        if (!inBurst || ++heldBack >= BURST_PUSHES_MAX) {
+        if (!inBurst || ++heldBack >= limits.burstPushesMax()) {
             inBurst = true;
             pokeRound();
         } else {

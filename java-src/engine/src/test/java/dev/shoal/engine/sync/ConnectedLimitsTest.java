@@ -16,7 +16,7 @@ class ConnectedLimitsTest {
         Limits d = Limits.defaults();
         Limits lowered = new Limits(4096, 3, d.argsBytesMax(), 7, d.pokePartBytesMax(), d.rowBytesMax(),
                 d.logRowsMax(), d.logAgeMsMax(), d.logBytesMax(), d.compactBatchRows(), d.socketsPerIdentityMax(), d.viewsPerIdentityMax(),
-                d.viewsPerShardMax(), d.catchUpRowsMax());
+                d.viewsPerShardMax(), d.catchUpRowsMax(), d.burstPushesMax());
         TestShard t = new TestShard(NotesApp.app(), JdbcSql.memory(), lowered);
         t.open("c", "alice", "cl");
         Json limits = t.peers.to("c", "connected").get(0).get("limits");

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Pushes that arrive together (a burst: the host's event loop has not turned between them) share
- * poke rounds: the first is poked at once, the others every {@link Shard#BURST_PUSHES_MAX} pushes
+ * poke rounds: the first is poked at once, the others every {@link Limits#burstPushesMax} pushes
  * and when the burst ends. Nothing is lost or reordered, and nothing is held back across a frame
  * that reads the shard as poked, nor across the end of the engine instance.
  */
@@ -64,7 +64,7 @@ class PokeBurstTest {
 
     @Test
     void aBurstSharesPokeRoundsAndLosesNothing() {
-        int n = 2 * Shard.BURST_PUSHES_MAX + 3;
+        int n = 2 * Limits.defaults().burstPushesMax() + 3;
         t.sendBurst(puts(n));
         List<String> expected = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
@@ -72,8 +72,8 @@ class PokeBurstTest {
         }
         assertEquals(expected, rowIds("r"), "every row, once, in commit order");
         List<Long> seqs = pokeSeqs("r");
-        // The first push alone, then one round per BURST_PUSHES_MAX pushes, then the burst's end.
-        assertEquals(1 + (n - 1) / Shard.BURST_PUSHES_MAX + ((n - 1) % Shard.BURST_PUSHES_MAX == 0 ? 0 : 1), seqs.size(),
+        // The first push alone, then one round per burstPushesMax pushes, then the burst's end.
+        assertEquals(1 + (n - 1) / Limits.defaults().burstPushesMax() + ((n - 1) % Limits.defaults().burstPushesMax() == 0 ? 0 : 1), seqs.size(),
                 "rounds shared by the burst's pushes: " + seqs);
         for (int i = 1; i < seqs.size(); i++) {
             assertTrue(seqs.get(i) > seqs.get(i - 1), "poke seqs only grow: " + seqs);
