@@ -86,6 +86,18 @@ class PokeBurstTest {
     }
 
     @Test
+    void aBoundOfOnePokesEveryPushAtOnce() {
+        t = new TestShard(NotesApp.app(), JdbcSql.memory(), Limits.defaults().withBurstPushesMax(1));
+        t.open("w", "writer", "wc");
+        t.open("r", "reader", "rc");
+        t.send("r", "{\"type\":\"subscribe\",\"id\":\"s\",\"shape\":\"notesByOwner\",\"args\":{\"owner\":\"alice\"}}");
+        t.peers.clear();
+        t.sendBurst(puts(5));
+        assertEquals(5, pokeSeqs("r").size(), "one round per push");
+        assertEquals(List.of("n1", "n2", "n3", "n4", "n5"), rowIds("r"));
+    }
+
+    @Test
     void aLonePushIsPokedAtOnce() {
         String[] f = put("n1");
         t.send(f[0], f[1]);
