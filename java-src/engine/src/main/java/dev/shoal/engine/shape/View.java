@@ -62,13 +62,15 @@ public final class View {
      * and {@link #ROW_MANY} and {@link #ROW_ONE}: one changed row of the view's table and no
      * related change, the usual commit, answered without grouping the range's rows.
      */
-    private final String[] diffSql = new String[6];
+    private final String[] diffSql = new String[7];
     @SuppressWarnings("unchecked")
-    private final List<Object>[] diffParams = new List[6];
+    private final List<Object>[] diffParams = new List[7];
     private static final int MANY = 0;
     private static final int ONE = 2;
     private static final int ROW_MANY = 4;
     private static final int ROW_ONE = 5;
+    /** One identity, no related change, any number of rows: the changes as one part and its size ({@link #compileOneRange}). */
+    private static final int RANGE_ONE = 6;
     private static final Slot SEQ = new Slot("row seq");
     private static final Slot PART = new Slot("part bytes");
     private static final Slot WHO = new Slot("identities");
@@ -320,6 +322,19 @@ public final class View {
 
     /** {@link #diff} for one identity key: a statement without the grouping of identities. */
     private List<Change> diffForOne(Sql sql, String who, long from, long to, int partBytes, boolean relationsChanged) {
+        if (!relationsChanged) {
+            if (diffSql[RANGE_ONE] == null) {
+                compileOneRange();
+            }
+            Rows one = sql.query(diffSql[RANGE_ONE], Slot.bind(diffParams[RANGE_ONE], WHO, who, FROM, from, TO, to));
+            if (!one.next() || one.isNull(0)) {
+                return List.of();
+            }
+            if (one.getLong(1) <= half(partBytes)) {
+                return List.of(new Change(List.of(who), List.of(one.getString(0))));
+            }
+            // Over half a part: the general statement cuts it into parts.
+        }
         Rows rows = query(sql, ONE, relationsChanged, who, from, to, partBytes);
         List<String> parts = new ArrayList<>();
         while (rows.next()) {
@@ -374,6 +389,32 @@ public final class View {
                         + " FROM x WHERE x.put IS NOT NULL GROUP BY x.put ORDER BY min(x.who)";
         diffSql[variant] = shared(statement);
         diffParams[variant] = params;
+    }
+
+    /**
+     * The one-identity diff when no related table changed, without the general statement's
+     * materialized steps and part cutting: each row changed in the range, by its first log entry
+     * (its pre-image is the row as it was at the cursor), is put if the identity sees it now and
+     * deleted if it saw it before only. Answers the rows as one JSON array and its size in bytes
+     * (the caller falls back to the general statement when that is over half a part).
+     */
+    private void compileOneRange() {
+        String name = WhereCompiler.quote(table.name());
+        List<Object> params = new ArrayList<>();
+        params.add(WHO);
+        params.add(FROM);
+        params.add(TO);
+        String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
+        String past = compiler.compile(where, table, WhereCompiler.past(c -> "json_extract(img.pre, '$." + c + "')", "who.me", null), params);
+        String r = "CASE WHEN cur.id IS NOT NULL AND coalesce((" + live + "), 0) THEN " + put("cur.id", projection)
+                + " WHEN img.pre IS NOT NULL AND coalesce((" + past + "), 0) THEN json_object('op', 'del', 'table', '" + table.name()
+                + "', 'id', ch.id) END";
+        diffSql[RANGE_ONE] = shared("WITH who AS (SELECT ? AS me),"
+                + " ch AS (SELECT id, min(seq) AS first FROM __cdc_log WHERE seq > ? AND seq <= ? AND +\"table\" = '" + table.name() + "' GROUP BY id)"
+                + " SELECT '[' || group_concat(r, ',') || ']', sum(length(CAST(r AS BLOB)) + 1) FROM (SELECT " + r + " AS r"
+                + " FROM who CROSS JOIN ch JOIN __cdc_log AS img ON img.seq = ch.first LEFT JOIN " + name + " AS cur ON cur.id = ch.id"
+                + " ORDER BY ch.id) WHERE r IS NOT NULL");
+        diffParams[RANGE_ONE] = params;
     }
 
     private static List<String> strings(Json array) {
