@@ -175,6 +175,8 @@ final class Pokes {
     }
 
     private void flush() {
-        pokesSent += peers.flushPokes(pokePrefix + Long.toString(++pokeCounter, 36), pokedSeq, epoch, limits.pokePartBytesMax());
+        ++pokeCounter; // an int's digits are int arithmetic (TeaVM's long divides as a BigInt)
+        String count = pokeCounter == (int) pokeCounter ? Integer.toString((int) pokeCounter, 36) : Long.toString(pokeCounter, 36);
+        pokesSent += peers.flushPokes(pokePrefix + count, pokedSeq, epoch, limits.pokePartBytesMax());
     }
 }
