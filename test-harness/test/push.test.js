@@ -28,6 +28,23 @@ async function open(sub, client, shard) {
   return { s, connected };
 }
 
+/**
+ * `pusher` (client `client`) creates `channel` with `watcher` as a member (mutations 1 and 2), and
+ * the watcher subscribes to its messages before the first one: both sockets.
+ */
+async function channelWithWatcher(channel, pusher, client, watcherSub, watcherClient) {
+  const { s: a } = await open(pusher, client, channel);
+  a.send(push([
+    { id: 1, name: "createChannel", args: { id: channel, name: channel } },
+    { id: 2, name: "addMember", args: { channelId: channel, userId: watcherSub } },
+  ]));
+  assert.deepEqual(statuses(await a.type("pushResult")), ["1:ok", "2:ok"]);
+  const { s: watcher } = await open(watcherSub, watcherClient, channel);
+  watcher.send({ type: "subscribe", id: "msgs", shape: "messagesByChannel", args: { channelId: channel } });
+  assert.deepEqual((await watcher.poke()).rows, []);
+  return { a, watcher };
+}
+
 /** Every message put a socket has received so far, in arrival order. */
 function messagePuts(s) {
   return s.all((f) => f.type === "pokePart").flatMap((p) => p.rows).filter((r) => r.op === "put" && r.table === "messages");
@@ -35,17 +52,8 @@ function messagePuts(s) {
 
 test("100 mutations pushed across a cut socket and pushed again are applied exactly once, in order", async () => {
   const channel = "ch-cut";
-  const { s: a } = await open("pusher", "cut1", channel);
-  a.send(push([
-    { id: 1, name: "createChannel", args: { id: channel, name: "cut" } },
-    { id: 2, name: "addMember", args: { channelId: channel, userId: "watcher" } },
-  ]));
-  assert.deepEqual(statuses(await a.type("pushResult")), ["1:ok", "2:ok"]);
-
   // A second member watches the channel from before the first message.
-  const { s: watcher } = await open("watcher", "w1", channel);
-  watcher.send({ type: "subscribe", id: "msgs", shape: "messagesByChannel", args: { channelId: channel } });
-  assert.deepEqual((await watcher.poke()).rows, []);
+  const { a, watcher } = await channelWithWatcher(channel, "pusher", "cut1", "watcher", "w1");
 
   const name = (i) => `m${String(i).padStart(3, "0")}`;
   const all = Array.from({ length: 100 }, (_, i) => sendMessage(i + 3, name(i + 1), channel, `message ${i + 1}`));
@@ -219,16 +227,8 @@ test("every socket of the pushing (identity, client) gets the confirming poke; o
 
 test("pushes sent back to back share poke rounds: a watcher gets every row once, in order, and every push is confirmed", async () => {
   const channel = "ch-burst";
-  const { s: a } = await open("burster", "b1", channel);
-  a.send(push([
-    { id: 1, name: "createChannel", args: { id: channel, name: "burst" } },
-    { id: 2, name: "addMember", args: { channelId: channel, userId: "burst-watcher" } },
-  ]));
-  await a.type("pushResult");
+  const { a, watcher } = await channelWithWatcher(channel, "burster", "b1", "burst-watcher", "bw");
   await a.poke();
-  const { s: watcher } = await open("burst-watcher", "bw", channel);
-  watcher.send({ type: "subscribe", id: "msgs", shape: "messagesByChannel", args: { channelId: channel } });
-  assert.deepEqual((await watcher.poke()).rows, []);
   const before = await worker.stats(channel);
 
   // 40 one-mutation frames, written without waiting: the shard handles them back to back.
@@ -245,8 +245,8 @@ test("pushes sent back to back share poke rounds: a watcher gets every row once,
   assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), `poke seqs only grow: ${seqs}`);
   const after = await worker.stats(channel);
   assert.equal(after.seq - before.seq, n, "the shard poked every commit");
-  // How many rounds the burst took depends on how the frames arrived (at most one per push).
-  assert.ok(after.diffQueries - before.diffQueries <= n, `${after.diffQueries - before.diffQueries} rounds for ${n} pushes`);
+  // How many rounds depends on how the frames arrived (7 here, for 40); some must have been shared.
+  assert.ok(after.diffQueries - before.diffQueries < n, `${after.diffQueries - before.diffQueries} rounds for ${n} pushes`);
   await a.close();
   await watcher.close();
 });

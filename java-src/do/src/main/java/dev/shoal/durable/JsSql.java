@@ -19,22 +19,21 @@ final class JsSql implements Sql {
 
     @Override
     public Rows query(String sql, Object... args) {
-        JSObject result = exec(storage, sql, binds(args));
-        String error = errorOf(result);
-        if (error != null) {
-            throw new SqlException(error);
-        }
-        return new JsRows(result);
+        return new JsRows(checked(exec(storage, sql, binds(args))));
     }
 
     @Override
     public long write(String sql, Object... args) {
-        JSObject result = write(storage, sql, binds(args));
+        return (long) writtenOf(checked(write(storage, sql, binds(args))));
+    }
+
+    /** {@code result}, unless it is {error}: then the statement's error, thrown. */
+    private static JSObject checked(JSObject result) {
         String error = errorOf(result);
         if (error != null) {
             throw new SqlException(error);
         }
-        return (long) writtenOf(result);
+        return result;
     }
 
     private static JSObject binds(Object[] args) {

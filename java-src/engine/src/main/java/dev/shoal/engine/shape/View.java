@@ -370,21 +370,15 @@ public final class View {
         List<Object> params = new ArrayList<>();
         params.add(WHO);
         params.add(SEQ);
-        String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
-        String past = compiler.compile(where, table, WhereCompiler.past(c -> "json_extract(img.pre, '$." + c + "')", "who.me", null), params);
-        // 1: visible now (so the row exists): put; 0: visible only before: del; NULL: neither.
-        String put = "CASE WHEN cur.id IS NOT NULL AND coalesce((" + live + "), 0) THEN 1"
-                + " WHEN img.pre IS NOT NULL AND coalesce((" + past + "), 0) THEN 0 END";
-        java.util.function.UnaryOperator<String> part = flag -> "CASE " + flag + " WHEN 1 THEN '[' || " + put("cur.id", projection)
-                + " || ']' WHEN 0 THEN '[' || json_object('op', 'del', 'table', '" + table.name() + "', 'id', img.id) || ']' END";
+        String flag = "(" + seenFlag(params) + ")";
         String who = variant == ROW_ONE ? "SELECT ? AS me" : "SELECT value AS me FROM json_each(?)";
         String from = " FROM who CROSS JOIN img LEFT JOIN " + name + " AS cur ON cur.id = img.id";
         String head = "WITH who AS (" + who + "), img AS (SELECT id, pre FROM __cdc_log WHERE seq = ?)";
         String statement = variant == ROW_ONE
-                ? head + " SELECT " + part.apply("(" + put + ")") + from
+                ? head + " SELECT '[' || " + rowOp(flag, "img.id") + " || ']'" + from
                 // Each part is built once per group (at most two: put and del), not per identity.
-                : head + ", x AS (SELECT who.me AS who, (" + put + ") AS put" + from + ")"
-                        + " SELECT min(x.who), json_group_array(x.who), (SELECT " + part.apply("x.put")
+                : head + ", x AS (SELECT who.me AS who, " + flag + " AS put" + from + ")"
+                        + " SELECT min(x.who), json_group_array(x.who), (SELECT '[' || " + rowOp("x.put", "img.id") + " || ']'"
                         + " FROM img LEFT JOIN " + name + " AS cur ON cur.id = img.id), count(*)"
                         + " FROM x WHERE x.put IS NOT NULL GROUP BY x.put ORDER BY min(x.who)";
         diffSql[variant] = shared(statement);
@@ -404,17 +398,34 @@ public final class View {
         params.add(WHO);
         params.add(FROM);
         params.add(TO);
-        String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
-        String past = compiler.compile(where, table, WhereCompiler.past(c -> "json_extract(img.pre, '$." + c + "')", "who.me", null), params);
-        String r = "CASE WHEN cur.id IS NOT NULL AND coalesce((" + live + "), 0) THEN " + put("cur.id", projection)
-                + " WHEN img.pre IS NOT NULL AND coalesce((" + past + "), 0) THEN json_object('op', 'del', 'table', '" + table.name()
-                + "', 'id', ch.id) END";
+        String r = rowOp("(" + seenFlag(params) + ")", "ch.id");
         diffSql[RANGE_ONE] = shared("WITH who AS (SELECT ? AS me),"
                 + " ch AS (SELECT id, min(seq) AS first FROM __cdc_log WHERE seq > ? AND seq <= ? AND +\"table\" = '" + table.name() + "' GROUP BY id)"
                 + " SELECT '[' || group_concat(r, ',') || ']', sum(length(CAST(r AS BLOB)) + 1) FROM (SELECT " + r + " AS r"
                 + " FROM who CROSS JOIN ch JOIN __cdc_log AS img ON img.seq = ch.first LEFT JOIN " + name + " AS cur ON cur.id = ch.id"
                 + " ORDER BY ch.id) WHERE r IS NOT NULL");
         diffParams[RANGE_ONE] = params;
+    }
+
+    /**
+     * For a changed row whose live state is {@code cur} and whose state at the cursor is the
+     * pre-image {@code img.pre}, with no related table changed: 1 when {@code who.me} sees it now
+     * (put), 0 when it saw it then and not now (del), NULL when neither. Appends its parameters.
+     */
+    private String seenFlag(List<Object> params) {
+        String live = compiler.compile(where, table, WhereCompiler.live("cur", "who.me"), params);
+        String past = compiler.compile(where, table, WhereCompiler.past(c -> "json_extract(img.pre, '$." + c + "')", "who.me", null), params);
+        return "CASE WHEN cur.id IS NOT NULL AND coalesce((" + live + "), 0) THEN 1"
+                + " WHEN img.pre IS NOT NULL AND coalesce((" + past + "), 0) THEN 0 END";
+    }
+
+    /** The row op for a {@link #seenFlag} value: the put of {@code cur}, the del of {@code idSql}, or NULL. */
+    private String rowOp(String flag, String idSql) {
+        return "CASE " + flag + " WHEN 1 THEN " + put("cur.id", projection) + " WHEN 0 THEN " + del(idSql) + " END";
+    }
+
+    private String del(String idSql) {
+        return "json_object('op', 'del', 'table', '" + table.name() + "', 'id', " + idSql + ")";
     }
 
     private static List<String> strings(Json array) {
@@ -473,7 +484,7 @@ public final class View {
                 + " LEFT JOIN " + WhereCompiler.quote(name) + " AS cur ON cur.id = cand.id),"
                 + " k AS MATERIALIZED (SELECT who, id, CASE WHEN now THEN (CASE WHEN changed OR NOT was THEN 1 END) WHEN was THEN 0 END AS put"
                 + " FROM x WHERE now OR was),";
-        String del = "json_object('op', 'del', 'table', '" + name + "', 'id', k.id)";
+        String del = del("k.id");
         // Parts as in parts(): a row goes to the part where the running byte count ends.
         String cut = "CAST((sum(length(CAST(r AS BLOB)) + 1) OVER (PARTITION BY who ORDER BY id ROWS UNBOUNDED PRECEDING)) / ? AS INTEGER)";
         String rows;

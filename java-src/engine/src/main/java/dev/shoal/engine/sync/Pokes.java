@@ -64,7 +64,10 @@ final class Pokes {
         this.pokedSeq = marked ? Math.max(mark, floor) : ChangeLog.seq(sql);
     }
 
-    /** True when commits are not poked yet: a mark was found on start, or a push was held back. */
+    /**
+     * True while a mark is kept: a stopped instance left one (its commits may not be poked yet), or
+     * a burst is holding pushes back (the mark stays until the burst ends, see {@link #caughtUp}).
+     */
     boolean behind() {
         return marked;
     }
