@@ -12,6 +12,10 @@ final class JsSql implements Sql {
     private final JSObject storage;
     private int depth;
     private RuntimeException pending;
+    /** The body of the running transaction. */
+    private Runnable body;
+    /** One JS function for every transaction: TeaVM wraps each new lambda in new JS closures. */
+    private final Body runBody = this::runBody;
 
     JsSql(JSObject storage) {
         this.storage = storage;
@@ -60,28 +64,32 @@ final class JsSql implements Sql {
         }
         depth++;
         pending = null;
+        this.body = body;
         try {
             // A throw inside transactionSync rolls back; the Java exception is carried across by hand,
             // since it cannot travel through the JS frame as itself.
-            boolean ok = transactionSync(storage, () -> {
-                try {
-                    body.run();
-                    return true;
-                } catch (RuntimeException e) {
-                    pending = e;
-                    return false;
-                }
-            });
+            boolean ok = transactionSync(storage, runBody);
             if (!ok && pending == null) {
                 throw new SqlException("transaction failed");
             }
         } finally {
             depth--;
+            this.body = null;
         }
         if (pending != null) {
             RuntimeException e = pending;
             pending = null;
             throw e;
+        }
+    }
+
+    private boolean runBody() {
+        try {
+            body.run();
+            return true;
+        } catch (RuntimeException e) {
+            pending = e;
+            return false;
         }
     }
 

@@ -24,8 +24,11 @@ public final class Compaction {
     /** The time of the oldest row above {@link #oldestAtFloor}: rows above the floor only go when the floor moves. */
     private double oldestTs;
     private long oldestAtFloor = -1;
-    /** A log row's size: its document and pre-image (the part that grows with the app's data). */
-    private static final String ROW_BYTES = "length(coalesce(doc, '')) + length(coalesce(pre, ''))";
+    /**
+     * A log row's size in bytes: its document and pre-image (the part that grows with the app's
+     * data). {@code octet_length} reads the size from the record header, not the text.
+     */
+    private static final String ROW_BYTES = "coalesce(octet_length(doc), 0) + coalesce(octet_length(pre), 0)";
 
     public Compaction(Sql sql, Limits limits) {
         this.sql = sql;

@@ -77,6 +77,7 @@ final class PushLedger {
     /** Runs a push for {@code c} and answers it with {@code pushResult}; the caller pokes after. */
     void push(Conn c, List<ClientFrame.Mutation> mutations, int frameChars) {
         long last = lastMutationId(c.ledger);
+        double now = (double) System.currentTimeMillis(); // one instant for the whole push
         List<String> results = new ArrayList<>();
         for (ClientFrame.Mutation m : mutations) {
             if (m.id() <= last) {
@@ -88,7 +89,7 @@ final class PushLedger {
                         "mutation " + m.id() + " arrived before " + (last + 1) + ": push in order", last + 1));
                 break;
             }
-            String entry = runMutation(c, m, frameChars);
+            String entry = runMutation(c, m, frameChars, now);
             if (entry == null) {
                 results.add(ServerFrames.pushResultEntry(m.id(), "error", ErrorCode.INTERNAL.name(),
                         "the shard could not run mutation " + m.id() + "; nothing was applied, retry later", 0));
@@ -106,12 +107,12 @@ final class PushLedger {
      * application error (writes rolled back, id consumed). Returns null for a fault outside the
      * mutator's code, which consumes nothing.
      */
-    private String runMutation(Conn c, ClientFrame.Mutation m, int frameChars) {
+    private String runMutation(Conn c, ClientFrame.Mutation m, int frameChars, double now) {
         ShoalError[] appError = new ShoalError[1];
         try {
             sql.transaction(() -> {
                 try {
-                    apply(c, m, frameChars);
+                    apply(c, m, frameChars, now);
                 } catch (ShoalError e) {
                     appError[0] = e;
                     throw e;
@@ -132,7 +133,7 @@ final class PushLedger {
         return ServerFrames.pushResultEntry(m.id(), "error", appError[0].code, appError[0].getMessage(), 0, appError[0].shard);
     }
 
-    private void apply(Conn c, ClientFrame.Mutation m, int frameChars) {
+    private void apply(Conn c, ClientFrame.Mutation m, int frameChars, double now) {
         Mutator mutator = app.mutator(m.name());
         if (mutator == null) {
             throw ShoalError.of(ErrorCode.UNKNOWN_MUTATOR, "no mutator named " + m.name());
@@ -140,7 +141,7 @@ final class PushLedger {
         checks.args(mutator.args(), m.args(), frameChars);
         ShardRouting.checkMutation(shardName, mutator, m.args());
         Db db = new Db(sql, app::table, c.auth.userId(), statements).placement(new ShardWrites(sql, shardName, c.auth.userId()));
-        MutatorContext ctx = new MutatorContext(db, c.auth, shardName, (double) System.currentTimeMillis());
+        MutatorContext ctx = new MutatorContext(db, c.auth, shardName, now);
         try {
             mutator.server().run(ctx, m.args());
         } catch (ShoalError e) {
