@@ -6,6 +6,12 @@ package dev.shoal.engine.sql;
  * {@code Double}, {@code Boolean} (bound as 0/1) or {@code null}. Implementations enforce the
  * Durable Object's limits (100 bound parameters, 100 KB statements) so a statement that workerd
  * would refuse fails on the JVM too.
+ *
+ * <p>Contract: the writes of one call into the engine (one event of the host) commit together or
+ * not at all. In a Durable Object that is the event's implicit transaction: workerd commits it after
+ * the call returns, runs each {@link #transaction} as a savepoint inside it, and a storage error that
+ * aborts it rolls back the whole event. The push ledger relies on it ({@code PushLedger}). On the JVM
+ * each {@link #transaction} commits at once; tests never stop an engine call halfway.
  */
 public interface Sql {
     int PARAMS_MAX = 100;
@@ -21,7 +27,10 @@ public interface Sql {
      */
     long write(String sql, Object... args);
 
-    /** Runs {@code body} in one storage transaction: all of its writes commit or none do. */
+    /**
+     * Runs {@code body} in one storage transaction: all of its writes take effect or none do (a
+     * savepoint in the event's transaction, see above).
+     */
     void transaction(Runnable body);
 
     /** Runs a statement whose rows are not needed. */

@@ -19,8 +19,15 @@ import java.util.Map;
 
 /**
  * Pushes, exactly once and in order (PROTOCOL.md, "Mutations"): each mutation runs in its own
- * transaction that also advances the (identity, client) entry of {@code __shoal_clients}; the
- * entries are cached here, one {@link Client} object per (identity, client), shared by its sockets.
+ * transaction, and the (identity, client) entry of {@code __shoal_clients} advances with the
+ * push's writes; the entries are cached here, one {@link Client} object per (identity, client),
+ * shared by its sockets.
+ *
+ * <p>The entry is written once per push, with the push's last mutation (or, when the push stops
+ * early, after it). That is the same commit as every mutation of the push: the host commits an
+ * event's writes together ({@link Sql}: a Durable Object's implicit transaction; a storage error
+ * that aborts it rolls all of them back), and a push is one event. A mutation's own transaction is
+ * a savepoint inside it, kept so that an application error rolls back that mutation alone.
  */
 final class PushLedger {
     /** The last applied mutation id of one (identity, client); -1 until read from SQLite. */
@@ -77,8 +84,10 @@ final class PushLedger {
     /** Runs a push for {@code c} and answers it with {@code pushResult}; the caller pokes after. */
     void push(Conn c, List<ClientFrame.Mutation> mutations, int frameChars) {
         long last = lastMutationId(c.ledger);
+        long recorded = last;
         double now = (double) System.currentTimeMillis(); // one instant for the whole push
         List<String> results = new ArrayList<>();
+        ClientFrame.Mutation final_ = mutations.get(mutations.size() - 1);
         for (ClientFrame.Mutation m : mutations) {
             if (m.id() <= last) {
                 results.add(ServerFrames.pushResultEntry(m.id(), "duplicate", null, null, 0));
@@ -89,14 +98,23 @@ final class PushLedger {
                         "mutation " + m.id() + " arrived before " + (last + 1) + ": push in order", last + 1));
                 break;
             }
-            String entry = runMutation(c, m, frameChars, now);
+            boolean record = m == final_;
+            String entry = runMutation(c, m, frameChars, now, record);
             if (entry == null) {
                 results.add(ServerFrames.pushResultEntry(m.id(), "error", ErrorCode.INTERNAL.name(),
                         "the shard could not run mutation " + m.id() + "; nothing was applied, retry later", 0));
                 break;
             }
             last = m.id();
+            if (record) {
+                recorded = last;
+            }
             results.add(entry);
+        }
+        if (recorded != last) {
+            // The push stopped early, or ended with a duplicate: what ran is recorded now.
+            long applied = last;
+            sql.transaction(() -> recordApplied(c, applied));
         }
         c.ledger.lastMutationId = last;
         peers.send(c.id, ServerFrames.pushResult(String.join(",", results)));
@@ -105,9 +123,10 @@ final class PushLedger {
     /**
      * Runs one mutation in its own transaction and returns its pushResult entry: "ok", or an
      * application error (writes rolled back, id consumed). Returns null for a fault outside the
-     * mutator's code, which consumes nothing.
+     * mutator's code, which consumes nothing. With {@code record}, its id is recorded as the last
+     * applied in the same transaction (see the class comment).
      */
-    private String runMutation(Conn c, ClientFrame.Mutation m, int frameChars, double now) {
+    private String runMutation(Conn c, ClientFrame.Mutation m, int frameChars, double now, boolean record) {
         ShoalError[] appError = new ShoalError[1];
         try {
             sql.transaction(() -> {
@@ -117,7 +136,9 @@ final class PushLedger {
                     appError[0] = e;
                     throw e;
                 }
-                recordApplied(c, m.id());
+                if (record) {
+                    recordApplied(c, m.id());
+                }
             });
             return ServerFrames.pushResultEntry(m.id(), "ok", null, null, 0);
         } catch (RuntimeException e) {
@@ -125,10 +146,12 @@ final class PushLedger {
                 return null;
             }
         }
-        try {
-            sql.transaction(() -> recordApplied(c, m.id()));
-        } catch (RuntimeException e) {
-            return null;
+        if (record) {
+            try {
+                sql.transaction(() -> recordApplied(c, m.id()));
+            } catch (RuntimeException e) {
+                return null;
+            }
         }
         return ServerFrames.pushResultEntry(m.id(), "error", appError[0].code, appError[0].getMessage(), 0, appError[0].shard);
     }
