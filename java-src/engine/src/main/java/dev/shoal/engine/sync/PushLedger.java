@@ -86,30 +86,28 @@ final class PushLedger {
         long last = lastMutationId(c.ledger);
         long recorded = last;
         double now = (double) System.currentTimeMillis(); // one instant for the whole push
-        List<String> results = new ArrayList<>();
+        ServerFrames.PushResult results = new ServerFrames.PushResult(mutations.size());
         ClientFrame.Mutation final_ = mutations.get(mutations.size() - 1);
         for (ClientFrame.Mutation m : mutations) {
             if (m.id() <= last) {
-                results.add(ServerFrames.pushResultEntry(m.id(), "duplicate", null, null, 0));
+                results.entry(m.id(), "duplicate");
                 continue;
             }
             if (m.id() > last + 1) {
-                results.add(ServerFrames.pushResultEntry(m.id(), "error", ErrorCode.OUT_OF_ORDER.name(),
-                        "mutation " + m.id() + " arrived before " + (last + 1) + ": push in order", last + 1));
+                results.entry(m.id(), "error", ErrorCode.OUT_OF_ORDER.name(),
+                        "mutation " + m.id() + " arrived before " + (last + 1) + ": push in order", last + 1, null);
                 break;
             }
             boolean record = m == final_;
-            String entry = runMutation(c, m, frameChars, now, record);
-            if (entry == null) {
-                results.add(ServerFrames.pushResultEntry(m.id(), "error", ErrorCode.INTERNAL.name(),
-                        "the shard could not run mutation " + m.id() + "; nothing was applied, retry later", 0));
+            if (!runMutation(c, m, frameChars, now, record, results)) {
+                results.entry(m.id(), "error", ErrorCode.INTERNAL.name(),
+                        "the shard could not run mutation " + m.id() + "; nothing was applied, retry later", 0, null);
                 break;
             }
             last = m.id();
             if (record) {
                 recorded = last;
             }
-            results.add(entry);
         }
         if (recorded != last) {
             // The push stopped early, or ended with a duplicate: what ran is recorded now.
@@ -117,16 +115,17 @@ final class PushLedger {
             sql.transaction(() -> recordApplied(c, applied));
         }
         c.ledger.lastMutationId = last;
-        peers.send(c.id, ServerFrames.pushResult(String.join(",", results)));
+        peers.send(c.id, results.frame());
     }
 
     /**
-     * Runs one mutation in its own transaction and returns its pushResult entry: "ok", or an
-     * application error (writes rolled back, id consumed). Returns null for a fault outside the
-     * mutator's code, which consumes nothing. With {@code record}, its id is recorded as the last
-     * applied in the same transaction (see the class comment).
+     * Runs one mutation in its own transaction and adds its pushResult entry to {@code results}: "ok",
+     * or an application error (writes rolled back, id consumed). Returns false, adding nothing, for a
+     * fault outside the mutator's code, which consumes nothing. With {@code record}, its id is
+     * recorded as the last applied in the same transaction (see the class comment).
      */
-    private String runMutation(Conn c, ClientFrame.Mutation m, int frameChars, double now, boolean record) {
+    private boolean runMutation(Conn c, ClientFrame.Mutation m, int frameChars, double now, boolean record,
+            ServerFrames.PushResult results) {
         ShoalError[] appError = new ShoalError[1];
         try {
             sql.transaction(() -> {
@@ -140,20 +139,22 @@ final class PushLedger {
                     recordApplied(c, m.id());
                 }
             });
-            return ServerFrames.pushResultEntry(m.id(), "ok", null, null, 0);
+            results.entry(m.id(), "ok");
+            return true;
         } catch (RuntimeException e) {
             if (appError[0] == null) {
-                return null;
+                return false;
             }
         }
         if (record) {
             try {
                 sql.transaction(() -> recordApplied(c, m.id()));
             } catch (RuntimeException e) {
-                return null;
+                return false;
             }
         }
-        return ServerFrames.pushResultEntry(m.id(), "error", appError[0].code, appError[0].getMessage(), 0, appError[0].shard);
+        results.entry(m.id(), "error", appError[0].code, appError[0].getMessage(), 0, appError[0].shard);
+        return true;
     }
 
     private void apply(Conn c, ClientFrame.Mutation m, int frameChars, double now) {
