@@ -31,7 +31,7 @@ final class JsSql implements Sql {
         return (long) writtenOf(checked(write(storage, sql, binds(args))));
     }
 
-    /** {@code result}, unless it is {error}: then the statement's error, thrown. */
+    /** {@code result}, unless it is the statement's error (a string): then that, thrown. */
     private static JSObject checked(JSObject result) {
         String error = errorOf(result);
         if (error != null) {
@@ -102,20 +102,23 @@ final class JsSql implements Sql {
             + " return true; } catch (e) { return false; }")
     private static native boolean transactionSync(JSObject storage, Body body);
 
-    /** Runs a statement and reads every row (so writes complete), or returns {error}. */
-    @JSBody(params = {"storage", "q", "binds"}, script = "try { return { rows: storage.sql.exec(q, ...binds).raw().toArray() }; }"
-            + " catch (e) { return { error: String(e && e.message || e) }; }")
+    /**
+     * Runs a statement and reads every row (so writes complete): the rows as arrays, or the error's
+     * message as a string. (No wrapper object: one allocation less per statement.)
+     */
+    @JSBody(params = {"storage", "q", "binds"}, script = "try { return storage.sql.exec(q, ...binds).raw().toArray(); }"
+            + " catch (e) { return String(e && e.message || e); }")
     private static native JSObject exec(JSObject storage, String q, JSObject binds);
 
-    /** Runs a write to its end and returns {written} (workerd's rowsWritten, triggers included), or {error}. */
+    /** Runs a write to its end: workerd's rowsWritten (triggers included), or the error's message as a string. */
     @JSBody(params = {"storage", "q", "binds"}, script = "try { const c = storage.sql.exec(q, ...binds); c.toArray();"
-            + " return { written: c.rowsWritten }; } catch (e) { return { error: String(e && e.message || e) }; }")
+            + " return c.rowsWritten; } catch (e) { return String(e && e.message || e); }")
     private static native JSObject write(JSObject storage, String q, JSObject binds);
 
-    @JSBody(params = "r", script = "return r.written;")
+    @JSBody(params = "r", script = "return r;")
     private static native double writtenOf(JSObject r);
 
-    @JSBody(params = "r", script = "return r.error === undefined ? null : r.error;")
+    @JSBody(params = "r", script = "return typeof r === 'string' ? r : null;")
     private static native String errorOf(JSObject r);
 
     @JSBody(script = "return [];")
@@ -135,8 +138,8 @@ final class JsSql implements Sql {
         private final int count;
         private int index = -1;
 
-        JsRows(JSObject result) {
-            this.rows = rowsOf(result);
+        JsRows(JSObject rows) {
+            this.rows = rows;
             this.count = length(rows);
         }
 
@@ -178,9 +181,6 @@ final class JsSql implements Sql {
             double d = numberCell(rows, index, column);
             return d == Math.rint(d) && Math.abs(d) < 9.007199254740992E15 ? (Object) (long) d : (Object) d;
         }
-
-        @JSBody(params = "r", script = "return r.rows;")
-        private static native JSObject rowsOf(JSObject r);
 
         @JSBody(params = "a", script = "return a.length;")
         private static native int length(JSObject a);

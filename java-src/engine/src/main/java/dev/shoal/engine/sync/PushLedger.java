@@ -81,11 +81,13 @@ final class PushLedger {
         return c.lastMutationId;
     }
 
-    /** Runs a push for {@code c} and answers it with {@code pushResult}; the caller pokes after. */
-    void push(Conn c, List<ClientFrame.Mutation> mutations, int frameChars) {
+    /**
+     * Runs a push for {@code c} and answers it with {@code pushResult}; the caller pokes after.
+     * {@code now}: the time of the push in ms, the same for each of its mutations ({@code ctx.now()}).
+     */
+    void push(Conn c, List<ClientFrame.Mutation> mutations, int frameChars, double now) {
         long last = lastMutationId(c.ledger);
         long recorded = last;
-        double now = (double) System.currentTimeMillis(); // one instant for the whole push
         ServerFrames.PushResult results = new ServerFrames.PushResult(mutations.size());
         ClientFrame.Mutation final_ = mutations.get(mutations.size() - 1);
         for (ClientFrame.Mutation m : mutations) {

@@ -159,7 +159,8 @@ public final class Shard {
             peers.close(conn, 1011, "unknown connection");
             return 0;
         }
-        if (conns.expired(c, Connections.nowSec())) {
+        double nowMs = (double) System.currentTimeMillis(); // one clock read for the frame
+        if (conns.expired(c, nowMs / 1000.0)) {
             return 0;
         }
         if (utf8Over(text, limits.frameBytesMax())) {
@@ -175,7 +176,7 @@ public final class Shard {
             return 0;
         }
         try {
-            return handle(c, frame, text.length());
+            return handle(c, frame, text.length(), nowMs);
         } catch (RuntimeException e) {
             // An engine or app-definition bug: the client gets a typed error, the shard keeps serving.
             peers.send(conn, ServerFrames.error(ErrorCode.INTERNAL, "the shard failed to handle the frame: "
@@ -185,7 +186,7 @@ public final class Shard {
     }
 
     /** Runs one decoded frame; returns how many mutations it carried. */
-    private int handle(Conn c, ClientFrame frame, int frameChars) {
+    private int handle(Conn c, ClientFrame frame, int frameChars, double nowMs) {
         if (!(frame instanceof ClientFrame.Push)) {
             pokeHeldBack(); // a subscription starts from the shard as poked: every commit first
         }
@@ -197,7 +198,7 @@ public final class Shard {
             return 0;
         }
         List<ClientFrame.Mutation> mutations = ((ClientFrame.Push) frame).mutations();
-        ledger.push(c, mutations, frameChars);
+        ledger.push(c, mutations, frameChars, nowMs);
         // Every socket of the pushing (identity, client) is poked, to confirm its lastMutationId;
         // no other socket is looked at.
         unconfirmed.addAll(c.ledger.sockets);

@@ -82,15 +82,36 @@ final class ViewIndex {
 
     /**
      * What the log holds after a seq: its last seq, the tables it changed, the views it may change,
-     * and for each changed table the seq of its only log row, or 0 when it has several.
+     * and for each changed table the seq of its only log row, or 0 when it has several. One object
+     * per index, refilled by each {@link #page} call (a poke round reads it before the next):
+     * a round allocates no collections for it.
      */
-    record Page(long to, Set<String> tables, Set<View> views, Map<String, Long> onlyRow) {
+    static final class Page {
+        private long to;
+        private final Set<String> tables = new LinkedHashSet<>();
+        private final Set<View> views = new LinkedHashSet<>();
+        private final Map<String, Long> onlyRow = new HashMap<>();
+
+        long to() {
+            return to;
+        }
+
+        Set<String> tables() {
+            return tables;
+        }
+
+        Set<View> views() {
+            return views;
+        }
+
         /** The seq of the only log row of {@code table} in the page; 0 when it has none or several. */
         long onlyRowSeq(String table) {
             Long seq = onlyRow.get(table);
             return seq == null ? 0 : seq;
         }
     }
+
+    private final Page page = new Page();
 
     /**
      * The log after {@code from} in one statement: its highest seq ({@code from} when empty), the
@@ -103,9 +124,12 @@ final class ViewIndex {
             compilePage();
         }
         long to = from;
-        Set<String> tables = new LinkedHashSet<>();
-        Set<View> out = new LinkedHashSet<>();
-        Map<String, Long> onlyRow = new HashMap<>();
+        Set<String> tables = page.tables;
+        Set<View> out = page.views;
+        Map<String, Long> onlyRow = page.onlyRow;
+        tables.clear();
+        out.clear();
+        onlyRow.clear();
         Rows rows = sql.query(pageSql, from);
         while (rows.next()) {
             String table = rows.getString(0);
@@ -129,7 +153,8 @@ final class ViewIndex {
                 }
             }
         }
-        return new Page(to, tables, out, onlyRow);
+        page.to = to;
+        return page;
     }
 
     /**
