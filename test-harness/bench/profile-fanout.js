@@ -4,7 +4,7 @@
 // workerd's inspector, summed by self time per function and per bucket (SQLite statements, WebSocket
 // sends, engine code, the shim, GC).
 //
-//   mvn -B -q install -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40] [--identities=N] [--setup] [--batch=50]
+//   mvn -B -q install -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40] [--identities=N] [--setup] [--batch=50] [--baseline]
 //
 //   --inclusive also prints the time under each function, --alloc the bytes each allocates (build the engine with
 //   -Dshoal.engine.minify=false to read TeaVM's names); TOP=60 in the environment lists 60 functions by self time, not 25.
@@ -40,18 +40,21 @@ const SETUP = process.argv.includes("--setup");
 const BATCH = arg("batch", 1); // mutations per push
 // --alloc: also sample the heap's allocations over the timed writes (HeapProfiler sampling).
 const ALLOC = process.argv.includes("--alloc");
+// --baseline: profile the hand-written object (baseline-worker.js) instead, for its GC, runtime and SQLite time.
+const BASELINE = process.argv.includes("--baseline");
 const SECRET = "shoal-profile-secret-0123456789abcdef0123456789";
 const PORT = 9300 + Math.floor(Math.random() * 500);
 
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), "shoal-profile-"));
+  const baselineScript = path.join(root, "test-harness/bench/baseline-worker.js");
   const mf = new Miniflare({
     modules: true,
-    modulesRoot: APP,
-    scriptPath: await shimBundle(),
+    modulesRoot: BASELINE ? path.dirname(baselineScript) : APP,
+    scriptPath: BASELINE ? baselineScript : await shimBundle(),
     modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
     compatibilityDate: "2025-04-01",
-    durableObjects: { SHARD: { className: "ShardDO", useSQLite: true } },
+    durableObjects: { SHARD: { className: BASELINE ? "BaselineDO" : "ShardDO", useSQLite: true } },
     durableObjectsPersist: dir,
     bindings: { SHOAL_JWT_SECRET: SECRET, ...NO_RATE_LIMIT },
     host: "127.0.0.1",
@@ -59,7 +62,7 @@ async function main() {
     inspectorPort: PORT,
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
-  const worker = { url, wsUrl: url.replace(/^http/, "ws"), mf, policies: true, rootOnly: true, token: (sub) => signHs256({ sub, exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET) };
+  const worker = { url, wsUrl: url.replace(/^http/, "ws"), mf, policies: !BASELINE, rootOnly: !BASELINE, token: (sub) => signHs256({ sub, exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET) };
   const shard = "profile";
   const ids = Array.from({ length: IDS }, (_, i) => `user${i}`);
   await members(worker, shard, "c", "writer", ids);
