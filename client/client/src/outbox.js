@@ -83,6 +83,10 @@ export class Outbox {
     this.saving = Promise.resolve()
     // Pending mutations that a finished write holds: those that survive a reload.
     this.persisted = new WeakSet()
+    // Per shard, mutations that left (confirmed or refused) while the stored outbox still holds
+    // them: they count as unsent until the write that drops them is done (a reload before it
+    // adopts them again, and replays them as duplicates).
+    this.leaving = new Map()
     for (const s of Object.values(record.shards)) {
       // A previous page's applied mutations are replayed with the rest (answered "duplicate").
       s.pending = [...(s.applied ?? []), ...s.pending]
@@ -106,12 +110,23 @@ export class Outbox {
     return (this.record.shards[key] ??= { nextId: 1, confirmed: 0, pending: [], applied: [] })
   }
 
-  /** Mutations of `shard` persisted and not yet shown by cached rows: those counted as unsent. */
+  /**
+   * Mutations of `shard` that the stored outbox holds: persisted and not yet shown by cached rows,
+   * or gone from memory but not yet from storage. Those are counted as unsent: "0" means a reload
+   * now finds nothing to replay.
+   */
   persistedCount(shard) {
     const s = this.record.shards[shard]
     let n = 0
-    for (const m of s ? [...s.applied, ...s.pending] : []) if (this.persisted.has(m)) n++
+    for (const m of s ? [...s.applied, ...s.pending, ...(this.leaving.get(shard) ?? [])] : []) if (this.persisted.has(m)) n++
     return n
+  }
+
+  /** `mutations` left `shard` in memory; the next save drops them from storage. */
+  leave(shard, mutations) {
+    let set = this.leaving.get(shard)
+    if (!set) this.leaving.set(shard, (set = new Set()))
+    for (const m of mutations) set.add(m)
   }
 
   /** Numbers a mutation; the caller must `await save()` before sending it. */
@@ -156,6 +171,7 @@ export class Outbox {
     const s = this.shard(shard)
     const at = s.applied.indexOf(mutation)
     if (at >= 0) s.applied.splice(at, 1)
+    this.leave(shard, [mutation])
     this.onChange()
   }
 
@@ -169,6 +185,7 @@ export class Outbox {
     const done = []
     while (s.applied.length && s.applied[0].id <= upTo) done.push(s.applied.shift())
     while (s.pending.length && s.pending[0].id <= upTo) done.push(s.pending.shift())
+    this.leave(shard, done)
     if (done.length) this.onChange()
     return done
   }
@@ -198,10 +215,12 @@ export class Outbox {
       ),
     }
     const written = Object.values(this.record.shards).flatMap((s) => [...s.applied, ...s.pending])
+    const dropped = [...this.leaving].flatMap(([shard, set]) => [...set].map((m) => [shard, m]))
     const write = this.saving.then(() => this.storage.put(snapshot))
     this.saving = write.then(
       () => {
         for (const m of written) this.persisted.add(m)
+        for (const [shard, m] of dropped) this.leaving.get(shard)?.delete(m)
         this.onChange()
       },
       () => {},

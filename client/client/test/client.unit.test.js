@@ -496,6 +496,7 @@ test('the browser\'s offline event drops the sockets at once; online reconnects 
     s2.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }] })
     s2.send({ type: 'poke', pokeId: 'p2', parts: [], seq: 5, epoch: 'e1', lastMutationId: 1 })
     await sent
+    await tick() // the count drops once the stored outbox lets go of it too
     assert.equal(client.pendingCount, 0)
     assert.deepEqual(
       seen.map((x) => x.split(' ')[0]).filter((x, i, all) => x !== all[i - 1]),
@@ -536,6 +537,37 @@ test('the pending count counts a mutation once it is persisted, not before', asy
   open()
   await tick()
   assert.equal(client.pendingCount, 1)
+  await client.close()
+})
+
+test('a confirmed mutation counts as unsent until the outbox write that drops it is done: "0" means a reload replays nothing', async () => {
+  const n = server.sockets.length
+  const storage = memoryStorage()
+  let open
+  let gate = Promise.resolve()
+  const { client } = makeClient({ storage: { ...storage, put: async (r) => (await gate, storage.put(r)) } })
+  client.subscribeShape('messagesByChannel', { channelId: 'c1' }, () => {})
+  await client.ready
+  const s = await server.socket(n)
+  s.send({ type: 'connected', shard: '__root__', epoch: 'e1', seq: 0, lastMutationId: 0 })
+  await s.next('subscribe')
+  const done = client.mutate('sendMessage', { id: 'm1' })
+  await s.next('push')
+  s.send({ type: 'pushResult', results: [{ id: 1, status: 'ok' }] })
+  await tick()
+  assert.equal(client.pendingCount, 1)
+  gate = new Promise((resolve) => (open = resolve))
+  s.send({ type: 'poke', pokeId: 'p1', parts: [], seq: 1, epoch: 'e1', lastMutationId: 1 })
+  await done
+  await tick()
+  assert.equal(client.pendingCount, 1, 'the stored outbox still holds it')
+  const stored = (await storage.list()).find((r) => r.clientId === client.clientId)
+  assert.equal(stored.shards.__root__.applied.length + stored.shards.__root__.pending.length, 1)
+  open()
+  await tick()
+  assert.equal(client.pendingCount, 0)
+  const after = (await storage.list()).find((r) => r.clientId === client.clientId)
+  assert.equal(after.shards.__root__.applied.length + after.shards.__root__.pending.length, 0, 'and now storage agrees')
   await client.close()
 })
 
