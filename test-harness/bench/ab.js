@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Two engines head to head: the bench app's engine built at two commits (or the working tree), each
-// behind the same @shoal/worker shim, run through issue 9's sustained-writes modes on fresh systems,
+// Two workers head to head: the bench app's engine and the shim (worker-shim/src) at two commits (or
+// the working tree), run through issue 9's sustained-writes modes on fresh systems,
 // interleaved (A, B, A, B, ...) so that the machine's drift falls on both alike. Prints each
 // engine's median workerd CPU per mutation and mutations/s, every run's figures, and B against A.
 // For a change of a few percent: single runs of fanout.js move by more than that.
@@ -10,11 +10,10 @@
 //   <rev-b> defaults to the working tree ("."); --baseline adds the hand-written object as a third
 //   contender. Each revision is built in a git worktree under the system's temp directory with
 //   `mvn install`, which puts its artifacts in the local Maven repository: the working tree's are
-//   installed again at the end. Changes to the shim (worker-shim/) are not compared: both engines
-//   run behind the working tree's.
+//   installed again at the end. Each engine runs behind its own revision's shim.
 // A script, not a test: nothing here asserts on time.
 import { execSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { root, startSystem, sustainedWrites, NO_RATE_LIMIT, machine } from "./common.js";
@@ -37,7 +36,7 @@ const modes = flag("modes", "one,fifty").split(",").map((m) => MODES[m] ?? (() =
 const APP = path.join(root, "test-harness/bench/app");
 const sh = (cmd, cwd) => execSync(cmd, { cwd, stdio: ["ignore", "ignore", "inherit"] });
 
-/** The bench app's engine at `rev` ("." = the working tree), as a worker entry of its own. */
+/** The bench app's engine and the shim at `rev` ("." = the working tree), as a worker entry of its own. */
 function buildEngine(rev, name) {
   let dir = root;
   if (rev !== ".") {
@@ -49,11 +48,13 @@ function buildEngine(rev, name) {
     sh("mvn -B -q install -DskipTests", dir);
     sh("mvn -B -q -f test-harness/bench/app/pom.xml package -DskipTests", dir);
     copyFileSync(path.join(dir, "test-harness/bench/app/build/engine.js"), path.join(APP, `build/engine-ab-${name}.js`));
+    rmSync(path.join(APP, `build/shim-ab-${name}`), { recursive: true, force: true });
+    cpSync(path.join(dir, "worker-shim/src"), path.join(APP, `build/shim-ab-${name}`), { recursive: true });
   } finally {
     if (rev !== ".") sh(`git worktree remove --force ${dir}`, root);
   }
   const entry = path.join(APP, `worker/.ab-${name}.js`); // ignored by git, like build/
-  writeFileSync(entry, `import { ShardObject } from "../build/engine-ab-${name}.js";\nimport { shoal } from "@shoal/worker";\n`
+  writeFileSync(entry, `import { ShardObject } from "../build/engine-ab-${name}.js";\nimport { shoal } from "../build/shim-ab-${name}/index.js";\n`
     + `const app = shoal({ engine: ShardObject });\nexport default app.worker;\nexport const ShardDO = app.ShardDO;\n`);
   return entry;
 }
