@@ -23,11 +23,13 @@ import java.util.Map;
  * push's writes; the entries are cached here, one {@link Client} object per (identity, client),
  * shared by its sockets.
  *
- * <p>The entry is written once per push, with the push's last mutation (or, when the push stops
- * early, after it). That is the same commit as every mutation of the push: the host commits an
- * event's writes together ({@link Sql}: a Durable Object's implicit transaction; a storage error
- * that aborts it rolls all of them back), and a push is one event. A mutation's own transaction is
- * a savepoint inside it, kept so that an application error rolls back that mutation alone.
+ * <p>The entry is written once per push, in the transaction of the last mutation the push runs
+ * (known from the ids before anything runs: duplicates and an out-of-order stop depend on ids
+ * only); only after a storage fault stops the push early is it written on its own. That is the
+ * same commit as every mutation of the push: the host commits an event's writes together
+ * ({@link Sql}: a Durable Object's implicit transaction; a storage error that aborts it rolls all
+ * of them back), and a push is one event. A mutation's own transaction is a savepoint inside it,
+ * kept so that an application error rolls back that mutation alone.
  */
 final class PushLedger {
     /** The last applied mutation id of one (identity, client); -1 until read from SQLite. */
@@ -89,7 +91,7 @@ final class PushLedger {
         long last = lastMutationId(c.ledger);
         long recorded = last;
         ServerFrames.PushResult results = new ServerFrames.PushResult(mutations.size());
-        ClientFrame.Mutation final_ = mutations.get(mutations.size() - 1);
+        ClientFrame.Mutation final_ = lastToRun(mutations, last);
         for (ClientFrame.Mutation m : mutations) {
             if (m.id() <= last) {
                 results.entry(m.id(), "duplicate");
@@ -112,12 +114,31 @@ final class PushLedger {
             }
         }
         if (recorded != last) {
-            // The push stopped early, or ended with a duplicate: what ran is recorded now.
+            // A storage fault stopped the push before its last mutation: what ran is recorded now.
             long applied = last;
             sql.transaction(() -> recordApplied(c, applied));
         }
         c.ledger.lastMutationId = last;
         peers.send(c.id, results.frame());
+    }
+
+    /**
+     * The last mutation of the push that will run after {@code last} (what the loop in {@link #push}
+     * decides from the ids alone: a duplicate is skipped, a gap stops the push); null when none will.
+     */
+    private static ClientFrame.Mutation lastToRun(List<ClientFrame.Mutation> mutations, long last) {
+        ClientFrame.Mutation out = null;
+        for (ClientFrame.Mutation m : mutations) {
+            if (m.id() <= last) {
+                continue;
+            }
+            if (m.id() > last + 1) {
+                break;
+            }
+            out = m;
+            last = m.id();
+        }
+        return out;
     }
 
     /**

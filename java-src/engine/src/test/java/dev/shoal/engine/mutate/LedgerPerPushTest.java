@@ -3,16 +3,21 @@ package dev.shoal.engine.mutate;
 import static dev.shoal.engine.mutate.Pusher.put;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.shoal.engine.Limits;
 import dev.shoal.engine.jvm.NotesApp;
+import dev.shoal.engine.sql.Rows;
+import dev.shoal.engine.sql.Sql;
+import dev.shoal.engine.sql.SqlException;
+import dev.shoal.testkit.JdbcSql;
 import dev.shoal.testkit.TestShard;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The last applied mutation id is written once per push, with the push's last mutation; a push that
- * does not end with a mutation that ran (it ends with a duplicate, or stops early) records what ran
- * after it. Each test reads the stored id from SQLite and then from a new instance (as after an
- * eviction), so an id kept only in memory fails them.
+ * The last applied mutation id is written once per push, with the last mutation the push runs: a
+ * push that ends with a duplicate or stops out of order records the mutation before that (a fault
+ * mid-push: PushRollbackTest). Each test reads the stored id from SQLite and then from a new
+ * instance (as after an eviction), so an id kept only in memory fails them.
  */
 class LedgerPerPushTest {
     private final TestShard t = new TestShard(NotesApp.app());
@@ -57,6 +62,72 @@ class LedgerPerPushTest {
     void anApplicationErrorInTheMiddleIsConsumedWithThePush() {
         assertEquals(List.of("1:ok", "2:BAD_ARGS", "3:ok"), p.push(put(1, "n1"), Pusher.m(2, "put", "{}"), put(3, "n3")));
         assertDurable(3);
+    }
+
+    /**
+     * Storage on which a transaction that writes the ledger and nothing else fails: a MOCK of a
+     * host that stops between two transactions (on the JVM each commits on its own), which cannot be
+     * produced for real here. Everything else reaches the real database.
+     */
+    private static final class NoLedgerOnlyCommit implements Sql {
+        private final JdbcSql real = JdbcSql.memory();
+        private int depth;
+        private boolean ledger;
+        private boolean other;
+
+        @Override
+        public Rows query(String sql, Object... args) {
+            note(sql);
+            return real.query(sql, args);
+        }
+
+        @Override
+        public long write(String sql, Object... args) {
+            note(sql);
+            return real.write(sql, args);
+        }
+
+        private void note(String sql) {
+            if (depth > 0 && sql.startsWith("INSERT INTO __shoal_clients")) {
+                ledger = true;
+            } else if (depth > 0 && !sql.startsWith("SELECT") && !sql.startsWith("WITH")) {
+                other = true;
+            } else if (depth > 0 && sql.startsWith("WITH") && sql.contains(" INSERT INTO ")) {
+                other = true; // an insert checked by its policy in the same statement
+            }
+        }
+
+        @Override
+        public void transaction(Runnable body) {
+            boolean outer = depth == 0;
+            if (outer) {
+                ledger = false;
+                other = false;
+            }
+            depth++;
+            try {
+                real.transaction(() -> {
+                    body.run();
+                    if (outer && ledger && !other) {
+                        throw new SqlException("stopped before committing a ledger-only transaction");
+                    }
+                });
+            } finally {
+                depth--;
+            }
+        }
+    }
+
+    @Test
+    void theLedgerCommitsWithTheLastMutationThatRanNotAfterIt() {
+        NoLedgerOnlyCommit sql = new NoLedgerOnlyCommit();
+        TestShard f = new TestShard(NotesApp.app(), sql, Limits.defaults());
+        Pusher q = new Pusher(f, "c", "alice", "cl");
+        assertEquals(List.of("1:ok"), q.push(put(1, "n1")));
+        assertEquals(List.of("2:ok", "3:ok", "1:duplicate"), q.push(put(2, "n2"), put(3, "n3"), put(1, "n1")),
+                "a push that ends with a duplicate needs no transaction of its own for the ledger");
+        assertEquals(List.of("4:ok", "6:OUT_OF_ORDER"), q.push(put(4, "n4"), put(6, "n6")));
+        assertEquals(4, Pusher.stored(f, "alice", "cl"));
     }
 
     @Test
