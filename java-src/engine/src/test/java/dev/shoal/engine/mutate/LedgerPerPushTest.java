@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.shoal.engine.Limits;
 import dev.shoal.engine.jvm.NotesApp;
-import dev.shoal.engine.sql.Rows;
-import dev.shoal.engine.sql.Sql;
 import dev.shoal.engine.sql.SqlException;
-import dev.shoal.testkit.JdbcSql;
 import dev.shoal.testkit.TestShard;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -69,51 +66,32 @@ class LedgerPerPushTest {
      * host that stops between two transactions (on the JVM each commits on its own), which cannot be
      * produced for real here. Everything else reaches the real database.
      */
-    private static final class NoLedgerOnlyCommit implements Sql {
-        private final JdbcSql real = JdbcSql.memory();
-        private int depth;
+    private static final class NoLedgerOnlyCommit extends ForwardingSql {
         private boolean ledger;
         private boolean other;
 
         @Override
-        public Rows query(String sql, Object... args) {
-            note(sql);
-            return real.query(sql, args);
+        void onBegin() {
+            ledger = false;
+            other = false;
         }
 
         @Override
-        public long write(String sql, Object... args) {
-            note(sql);
-            return real.write(sql, args);
-        }
-
-        private void note(String sql) {
-            if (depth > 0 && sql.startsWith("INSERT INTO __shoal_clients")) {
+        void beforeStatement(String sql, Object[] args, boolean inTransaction) {
+            if (!inTransaction) {
+                return;
+            }
+            if (sql.startsWith("INSERT INTO __shoal_clients")) {
                 ledger = true;
-            } else if (depth > 0 && !sql.startsWith("SELECT") && !sql.startsWith("WITH")) {
-                other = true;
-            } else if (depth > 0 && sql.startsWith("WITH") && sql.contains(" INSERT INTO ")) {
-                other = true; // an insert checked by its policy in the same statement
+            } else if (!sql.startsWith("SELECT") && (!sql.startsWith("WITH") || sql.contains(" INSERT INTO "))) {
+                other = true; // a write (a WITH statement writes when it is an insert checked by its policy)
             }
         }
 
         @Override
-        public void transaction(Runnable body) {
-            boolean outer = depth == 0;
-            if (outer) {
-                ledger = false;
-                other = false;
-            }
-            depth++;
-            try {
-                real.transaction(() -> {
-                    body.run();
-                    if (outer && ledger && !other) {
-                        throw new SqlException("stopped before committing a ledger-only transaction");
-                    }
-                });
-            } finally {
-                depth--;
+        void beforeCommit() {
+            if (ledger && !other) {
+                throw new SqlException("stopped before committing a ledger-only transaction");
             }
         }
     }

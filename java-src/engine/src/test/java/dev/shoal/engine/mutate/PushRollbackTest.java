@@ -179,45 +179,23 @@ class PushRollbackTest {
      * cannot be made to fail a chosen statement of a push, or a commit alone, for real.
      * Everything else reaches the real database.
      */
-    private static final class FaultySql implements dev.shoal.engine.sql.Sql {
-        private final JdbcSql real = JdbcSql.memory();
+    private static final class FaultySql extends ForwardingSql {
         /** A statement bound with this value fails; null: none does. */
         String failOn;
         /** Each transaction fails after its body ran, as a commit that fails does. */
         boolean failCommit;
-        private int depth;
 
-        private void failIfAsked(Object[] args) {
+        @Override
+        void beforeStatement(String sql, Object[] args, boolean inTransaction) {
             if (failOn != null && java.util.Arrays.asList(args).contains(failOn)) {
                 throw new dev.shoal.engine.sql.SqlException("disk I/O error");
             }
         }
 
         @Override
-        public dev.shoal.engine.sql.Rows query(String sql, Object... args) {
-            failIfAsked(args);
-            return real.query(sql, args);
-        }
-
-        @Override
-        public long write(String sql, Object... args) {
-            failIfAsked(args);
-            return real.write(sql, args);
-        }
-
-        @Override
-        public void transaction(Runnable body) {
-            boolean outer = depth == 0;
-            depth++;
-            try {
-                real.transaction(() -> {
-                    body.run();
-                    if (outer && failCommit) {
-                        throw new dev.shoal.engine.sql.SqlException("disk I/O error at commit");
-                    }
-                });
-            } finally {
-                depth--;
+        void beforeCommit() {
+            if (failCommit) {
+                throw new dev.shoal.engine.sql.SqlException("disk I/O error at commit");
             }
         }
     }
