@@ -4,14 +4,6 @@ package dev.shoal.protocol;
 public final class JsonText {
     private JsonText() {}
 
-    /**
-     * A whole number as JSON. Ids and seqs are far below 2^31 in practice, and an int formats
-     * with int arithmetic (TeaVM's long is a BigInt: 10-20x slower to divide); larger ones as long.
-     */
-    public static String integer(long n) {
-        return n == (int) n ? Integer.toString((int) n) : Long.toString(n);
-    }
-
     /** {@code s} as a JSON string literal, or {@code null}. */
     public static String quote(String s) {
         if (s == null) {
