@@ -4,7 +4,7 @@
 // workerd's inspector, summed by self time per function and per bucket (SQLite statements, WebSocket
 // sends, engine code, the shim, GC).
 //
-//   mvn -B -q install -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40] [--identities=N] [--setup] [--batch=50] [--baseline]
+//   mvn -B -q install -DskipTests && node test-harness/bench/profile-fanout.js [--n=1000] [--writes=40] [--identities=N] [--setup] [--batch=50] [--in-flight=16] [--baseline]
 //
 //   --inclusive also prints the time under each function, --alloc the bytes each allocates (build the engine with
 //   -Dshoal.engine.minify=false to read TeaVM's names); TOP=60 in the environment lists 60 functions by self time, not 25.
@@ -38,6 +38,8 @@ const OTHER = arg("other", 0); // subscriptions to other channels, by one extra 
 // --setup: profile opening and subscribing the N sockets instead of the writes.
 const SETUP = process.argv.includes("--setup");
 const BATCH = arg("batch", 1); // mutations per push
+// --in-flight=16: the timed pushes pipelined, this many awaiting their pushResult (as the sustained-writes mode), not one at a time.
+const IN_FLIGHT = arg("in-flight", 1);
 // --alloc: also sample the heap's allocations over the timed writes (HeapProfiler sampling).
 const ALLOC = process.argv.includes("--alloc");
 // --baseline: profile the hand-written object (baseline-worker.js) instead, for its GC, runtime and SQLite time.
@@ -102,15 +104,30 @@ async function main() {
 
   let pending = null;
   for (const s of subs) s.onRows = () => pending && ++pending.got === N && pending.done();
+  const push = (k) => ({ type: "push", mutations: Array.from({ length: BATCH }, (_, j) => sendMessage((k - 1) * BATCH + j + 1, `m-${k}-${j}`, "c")) });
   const write = (k) => new Promise((resolve) => {
     pending = { got: 0, done: resolve };
-    writer.send({ type: "push", mutations: Array.from({ length: BATCH }, (_, j) => sendMessage((k - 1) * BATCH + j + 1, `m-${k}-${j}`, "c")) });
+    writer.send(push(k));
+  });
+  // Pushes `from`..`from + count - 1` with IN_FLIGHT awaiting their pushResult; done when every subscriber holds every row.
+  const pipelined = (from, count) => new Promise((resolve) => {
+    let sent = 0;
+    let answered = 0;
+    let rows = 0;
+    const done = () => answered === count && rows === count * BATCH * N && resolve();
+    const pump = () => {
+      while (sent < count && sent - answered < IN_FLIGHT) writer.send(push(from + sent++));
+    };
+    writer.onPushResult = () => (answered++, pump(), done());
+    for (const s of subs) s.onRows = (ids) => ((rows += ids.length), done());
+    pump();
   });
   if (!SETUP) {
     for (let k = 1; k <= 10; k++) await write(k);
     await cdp("Profiler.start");
     if (ALLOC) await cdp("HeapProfiler.startSampling", { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-    for (let k = 11; k <= 10 + WRITES; k++) await write(k);
+    if (IN_FLIGHT > 1) await pipelined(11, WRITES);
+    else for (let k = 11; k <= 10 + WRITES; k++) await write(k);
   }
   if (ALLOC) {
     // --alloc: bytes allocated per write by the function that allocated them (sampled).
