@@ -91,18 +91,19 @@ final class PushLedger {
         long last = lastMutationId(c.ledger);
         long recorded = last;
         ServerFrames.PushResult results = new ServerFrames.PushResult(mutations.size());
-        ClientFrame.Mutation final_ = lastToRun(mutations, last);
+        ClientFrame.Mutation recordWith = lastToRun(mutations, last);
         for (ClientFrame.Mutation m : mutations) {
-            if (m.id() <= last) {
+            Step step = Step.of(m.id(), last);
+            if (step == Step.DUPLICATE) {
                 results.entry(m.id(), "duplicate");
                 continue;
             }
-            if (m.id() > last + 1) {
+            if (step == Step.OUT_OF_ORDER) {
                 results.entry(m.id(), "error", ErrorCode.OUT_OF_ORDER.name(),
                         "mutation " + m.id() + " arrived before " + (last + 1) + ": push in order", last + 1, null);
                 break;
             }
-            boolean record = m == final_;
+            boolean record = m == recordWith;
             if (!runMutation(c, m, frameChars, now, record, results)) {
                 results.entry(m.id(), "error", ErrorCode.INTERNAL.name(),
                         "the shard could not run mutation " + m.id() + "; nothing was applied, retry later", 0, null);
@@ -122,21 +123,30 @@ final class PushLedger {
         peers.send(c.id, results.frame());
     }
 
+    /** What a push does with a mutation, from its id and the last applied id alone (PROTOCOL.md, "Mutations"). */
+    private enum Step {
+        DUPLICATE, RUN, OUT_OF_ORDER;
+
+        static Step of(long id, long last) {
+            return id <= last ? DUPLICATE : id == last + 1 ? RUN : OUT_OF_ORDER;
+        }
+    }
+
     /**
-     * The last mutation of the push that will run after {@code last} (what the loop in {@link #push}
-     * decides from the ids alone: a duplicate is skipped, a gap stops the push); null when none will.
+     * The last mutation of the push that will run after {@code last}, by the same {@link Step}s as
+     * {@link #push} (no fault assumed); null when none will.
      */
     private static ClientFrame.Mutation lastToRun(List<ClientFrame.Mutation> mutations, long last) {
         ClientFrame.Mutation out = null;
         for (ClientFrame.Mutation m : mutations) {
-            if (m.id() <= last) {
-                continue;
-            }
-            if (m.id() > last + 1) {
+            Step step = Step.of(m.id(), last);
+            if (step == Step.OUT_OF_ORDER) {
                 break;
             }
-            out = m;
-            last = m.id();
+            if (step == Step.RUN) {
+                out = m;
+                last = m.id();
+            }
         }
         return out;
     }
