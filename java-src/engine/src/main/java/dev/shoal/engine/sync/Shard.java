@@ -52,11 +52,22 @@ public final class Shard {
      * write is not delayed), later ones share a round every Limits.burstPushesMax pushes and when
      * the burst ends (endBurst). Under sustained writes this spends one diff per view on several
      * commits.
+     *
+     * Finding out where a burst ends costs the host a timer per burst. A shard whose last burst
+     * held nothing back (its pushes come one at a time) is quiet: it pokes each push at once and
+     * starts no burst, except every Limits.burstPushesMax-th push, which starts one to look for
+     * pushes queued behind it. A burst that holds a push back makes the shard busy again. So a
+     * quiet shard pokes at most burstPushesMax pushes one by one before it shares rounds again,
+     * and its lone writes pay the timer once per burstPushesMax pushes, not each time.
      */
     /** The sockets of (identity, client)s whose pushes committed since the last poke round. */
     private final Set<Conn> unconfirmed = new java.util.LinkedHashSet<>();
     private boolean inBurst;
     private int heldBack;
+    /** The last burst held nothing back: pushes are poked at once, one burst per burstPushesMax pushes. */
+    private boolean quiet;
+    /** Pushes poked at once since a quiet shard last started a burst. */
+    private int quietPushes;
 
     /** {@code shardName} may be null when the object wakes for an alarm: the stored name is used. */
     public Shard(App app, Sql sql, Json.Parser json, Peers peers, String shardName, Limits limits) {
@@ -202,18 +213,27 @@ public final class Shard {
         // Every socket of the pushing (identity, client) is poked, to confirm its lastMutationId;
         // no other socket is looked at.
         unconfirmed.addAll(c.ledger.sockets);
-        if (!inBurst || ++heldBack >= limits.burstPushesMax()) {
-            inBurst = true;
-            pokeRound();
+        if (inBurst) {
+            if (++heldBack >= limits.burstPushesMax()) {
+                pokeRound();
+            } else {
+                pokes.holdBack();
+            }
         } else {
-            pokes.holdBack();
+            // A quiet shard starts a burst only every burstPushesMax pushes; a busy one at each.
+            inBurst = !quiet || ++quietPushes >= limits.burstPushesMax();
+            if (inBurst) {
+                quietPushes = 0;
+            }
+            pokeRound();
         }
         return mutations.size();
     }
 
     /**
      * True from the first push after a quiet moment until {@link #endBurst}: the host calls
-     * endBurst once its event loop turns (when the frames that were waiting are handled).
+     * endBurst once its event loop turns (when the frames that were waiting are handled). A quiet
+     * shard's pushes leave it false, except one in every burstPushesMax (see "Bursts" above).
      */
     public boolean inBurst() {
         return inBurst;
@@ -231,6 +251,7 @@ public final class Shard {
     public void endBurst() {
         load();
         inBurst = false;
+        quiet = !holdsBack();
         try {
             pokeHeldBack();
         } catch (RuntimeException e) {

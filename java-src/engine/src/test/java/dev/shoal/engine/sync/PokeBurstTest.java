@@ -106,6 +106,53 @@ class PokeBurstTest {
     }
 
     @Test
+    void aQuietShardPokesEachPushAtOnceAndStartsABurstOnlyEveryBurstPushesMax() {
+        int max = Limits.defaults().burstPushesMax();
+        String[] lone = put("n1");
+        t.send(lone[0], lone[1]); // its burst holds nothing back: the shard is quiet from here
+        assertTrue(!t.shard.inBurst(), "the lone push's burst ended");
+        List<String> expected = new ArrayList<>(List.of("n1"));
+        for (int i = 2; i <= 3 * max + 1; i++) {
+            String[] f = put("n" + i);
+            t.shard.message(f[0], f[1]);
+            expected.add("n" + i);
+            assertEquals(expected, rowIds("r"), "push " + i + " is poked at once");
+            assertEquals((i - 1) % max == 0, t.shard.inBurst(), "push " + i + ": only every " + max + "th starts a burst (the host's timer)");
+            if (t.shard.inBurst()) {
+                t.shard.endBurst(); // the host's timer: nothing was held back, the shard stays quiet
+            }
+        }
+        assertEquals(3 * max + 1, pokeSeqs("r").size(), "one round per push");
+        assertEquals(0, t.count("SELECT count(*) FROM __shoal_meta WHERE key = 'poked'"), "nothing held back, nothing written");
+    }
+
+    @Test
+    void aBurstReachingAQuietShardIsFoundWithinBurstPushesMaxPushesAndMakesItBusy() {
+        int max = Limits.defaults().burstPushesMax();
+        String[] lone = put("n1");
+        t.send(lone[0], lone[1]); // quiet
+        t.peers.clear();
+        int n = 3 * max;
+        t.sendBurst(puts(n));
+        // max - 1 pushes poked one by one, the max-th starts the burst (poked at once), the rest
+        // share a round every max pushes and at the burst's end.
+        assertEquals(max + (n - max + max - 1) / max, pokeSeqs("r").size(), "rounds: " + pokeSeqs("r"));
+        List<String> expected = new ArrayList<>();
+        for (int i = 2; i <= n + 1; i++) {
+            expected.add("n" + i);
+        }
+        assertEquals(expected, rowIds("r"), "every row, once, in commit order");
+
+        // The burst held pushes back: the shard is busy, and the next burst shares rounds at once.
+        t.peers.clear();
+        int m = 2 * max + 3;
+        t.sendBurst(puts(m));
+        assertEquals(1 + (m - 1 + max - 1) / max, pokeSeqs("r").size(), "the first push alone, then shared rounds: " + pokeSeqs("r"));
+        assertEquals(n + m + 1, (long) t.peers.to("w", "pokeEnd").get(t.peers.to("w", "pokeEnd").size() - 1).get("lastMutationId").asNumber(),
+                "every push is confirmed");
+    }
+
+    @Test
     void aSubscribeInABurstStartsAfterTheCommitsHeldBack() {
         String[][] burst = puts(3);
         t.sendBurst(burst[0], burst[1], burst[2],
