@@ -580,13 +580,14 @@ class ShardDO extends DurableObject {
       ws.send(errorFrame("BAD_FRAME", "binary frames are not part of the protocol: send JSON text"));
       return;
     }
-    let mutations = 0;
+    let outcome = null; // {mutations, inBurst, compactionDue}: ShardObject.message
     await this.ctx.blockConcurrencyWhile(async () => {
-      mutations = this.engineFor(shard).message(conn, message);
+      outcome = this.engineFor(shard).message(conn, message);
     });
-    this.endBurstSoon();
-    if (mutations > 0) this.buckets.get(conn)?.mutations.charge(mutations, Date.now());
-    await this.scheduleCompaction();
+    if (outcome === null) return;
+    if (outcome.inBurst) this.endBurstSoon();
+    if (outcome.mutations > 0) this.buckets.get(conn)?.mutations.charge(outcome.mutations, Date.now());
+    if (outcome.compactionDue) await this.alarmIn(COMPACTION_DELAY_MS);
     await this.global.kick(); // writes of global tables this frame committed go to D1 now
   }
 
@@ -596,7 +597,7 @@ class ShardDO extends DurableObject {
    * it are handled, and the burst's last commits are poked then. A lone push was poked already.
    */
   endBurstSoon() {
-    if (this.burstEnding || !this.engine?.inBurst()) return;
+    if (this.burstEnding) return;
     this.burstEnding = true;
     setTimeout(() => {
       this.burstEnding = false;

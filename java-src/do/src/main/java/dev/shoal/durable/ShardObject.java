@@ -16,8 +16,9 @@ import org.teavm.jso.JSObject;
 /**
  * The engine as the shim sees it: {@code new ShardObject(ctx.storage, peers, shardName)}, one per
  * Durable Object instance. The whole Java/JS boundary is these few methods taking strings and
- * numbers. The app is the one the build's service file names ({@link AppSource}): TeaVM resolves
- * {@link ServiceLoader} at compile time, so nothing here names an app.
+ * numbers (and returning them, or {@link #message}'s plain object). The app is the one the build's
+ * service file names ({@link AppSource}): TeaVM resolves {@link ServiceLoader} at compile time, so
+ * nothing here names an app.
  */
 public final class ShardObject {
     private final Shard shard;
@@ -110,17 +111,27 @@ public final class ShardObject {
         shard.open(conn, userId, client, claimsJson, expSec);
     }
 
+    /**
+     * One text frame from a socket. Returns what the host does next, in one object (one call per
+     * frame across the boundary): {@code {mutations, inBurst, compactionDue}}: how many mutations
+     * the frame carried (for the socket's mutation rate); whether pushes may now hold back their
+     * poke round (the host then calls {@link #endBurst} once its event loop turns); and whether log
+     * retention lets rows go (the host then schedules an alarm that calls {@link #compact}).
+     */
     @JSExport
-    /** Returns how many mutations the frame carried, for the host's per-socket mutation rate. */
-    public int message(String conn, String text) {
-        return shard.message(conn, text);
+    public JSObject message(String conn, String text) {
+        double nowMs = now();
+        int mutations = shard.message(conn, text, nowMs);
+        return outcome(mutations, shard.inBurst(), shard.compactionDue(nowMs));
     }
 
-    /** True while pushes may hold back their poke round: the host then calls {@link #endBurst} once its event loop turns. */
-    @JSExport
-    public boolean inBurst() {
-        return shard.inBurst();
-    }
+    @JSBody(params = {"mutations", "inBurst", "compactionDue"},
+            script = "return { mutations: mutations, inBurst: inBurst, compactionDue: compactionDue };")
+    private static native JSObject outcome(int mutations, boolean inBurst, boolean compactionDue);
+
+    /** Milliseconds since the epoch, as a double (System.currentTimeMillis goes through a 64-bit BigInt). */
+    @JSBody(script = "return Date.now();")
+    private static native double now();
 
     /** True when pushes wait for a poke round: {@link #endBurst} then pokes (and writes), so it runs in blockConcurrencyWhile. */
     @JSExport
@@ -152,7 +163,7 @@ public final class ShardObject {
     /** True when log retention lets rows go: the host then schedules an alarm that calls {@link #compact}. */
     @JSExport
     public boolean compactionDue() {
-        return shard.compactionDue(System.currentTimeMillis());
+        return shard.compactionDue(now());
     }
 
     /** Trims one bounded batch of the log; true when more remains. */

@@ -164,13 +164,17 @@ public final class Shard {
      * which the host charges to the socket's mutation rate.
      */
     public int message(String conn, String text) {
+        return message(conn, text, (double) System.currentTimeMillis());
+    }
+
+    /** {@link #message(String, String)} at {@code nowMs}, the host's one clock read for the frame. */
+    public int message(String conn, String text, double nowMs) {
         load();
         Conn c = conns.get(conn);
         if (c == null) {
             peers.close(conn, 1011, "unknown connection");
             return 0;
         }
-        double nowMs = (double) System.currentTimeMillis(); // one clock read for the frame
         if (conns.expired(c, nowMs / 1000.0)) {
             return 0;
         }
