@@ -272,7 +272,7 @@ export async function sustainedWrites(worker, { key, writers: nWriters, batch, i
 /**
  * Untimed writes before the timed ones, so that the figures are the JIT-compiled write path's: V8
  * optimizes a function after thousands of calls, and the engine's write path is some hundred
- * functions of TeaVM output against the baseline's handful (docs/benchmarks.md, "Warm-up").
+ * functions of TeaVM output against the baseline's handful (docs/benchmarks.md, "Fifth pass").
  */
 export const TPUT_WARMUP_MS = 1000;
 

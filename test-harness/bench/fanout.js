@@ -38,13 +38,13 @@ const WARMUP = QUICK ? 10 : 20; // the first row is also the first work of both 
 // Each latency row starts fresh processes: both systems get the same warm-up, long enough for the
 // JIT to settle (an isolate in use has run its write path thousands of times): 3,000 writes at
 // N <= 20 (measured: the engine's N=1 p99 settles after ~2,000 writes, docs/benchmarks.md
-// "Warm-up"), 60,000 socket deliveries above, about 2 s per system. The first COLD writes of the
+// "Fifth pass"), 60,000 socket deliveries above, about 2 s per system. The first COLD writes of the
 // N=1 row are reported apart, as the cost of a fresh isolate.
 const warmupFor = (n) => (QUICK ? WARMUP : Math.min(3000, Math.max(WARMUP, Math.round(60000 / n))));
 const COLD = 300;
-// Timed writes per row; 1,000 at N <= 10 (a lone write is cheap), so that the p99 is not 3 samples.
+// Timed writes per row: 1,000 at N <= 100 (the p99 is then the 10th slowest, not the 3rd), 300 above.
 const WRITES_FLAG = process.argv.find((a) => a.startsWith("--writes="))?.slice(9);
-const writesFor = (n) => Number(WRITES_FLAG ?? (QUICK ? 40 : n <= 10 ? 1000 : 300));
+const writesFor = (n) => Number(WRITES_FLAG ?? (QUICK ? 40 : n <= 100 ? 1000 : 300));
 const WRITES = Number(WRITES_FLAG ?? (QUICK ? 40 : 300)); // per phase of the unrelated-views scenario
 const OPEN_BATCH = 50; // sockets opened (and subscribed) concurrently
 const TIMEOUT_MS = 120000; // for any one step: opening a batch, one write's delivery
