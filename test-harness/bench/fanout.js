@@ -36,11 +36,12 @@ const SIZES = (PICKED ?? (QUICK ? [1, 100, 1000] : [1, 10, 100, 1000])).map((n) 
 if (!PICKED) SIZES.push({ n: 1000, identities: 1 });
 const WARMUP = QUICK ? 10 : 20; // the first row is also the first work of both processes: JIT warm-up
 // Each latency row starts fresh processes: both systems get the same warm-up, long enough for the
-// JIT to settle (an isolate in use has run its write path thousands of times): 3,000 writes at
-// N <= 20 (measured: the engine's N=1 p99 settles after ~2,000 writes, docs/benchmarks.md
-// "Fifth pass"), 60,000 socket deliveries above, about 2 s per system. The first COLD writes of the
-// N=1 row are reported apart, as the cost of a fresh isolate.
-const warmupFor = (n) => (QUICK ? WARMUP : Math.min(3000, Math.max(WARMUP, Math.round(60000 / n))));
+// JIT to settle (an isolate in use has run its write path thousands of times): 3,000 writes up to
+// N=100 (measured: the engine's N=1 p99 settles after ~2,000 writes, docs/benchmarks.md "Fifth
+// pass"; its write path runs once per write whatever N is), 300,000 socket deliveries' worth above
+// (300 writes at N=1,000, ~6 s per system). The first COLD writes of the N=1 row are reported
+// apart, as the cost of a fresh isolate.
+const warmupFor = (n) => (QUICK ? WARMUP : Math.min(3000, Math.max(WARMUP, Math.round(300000 / n))));
 const COLD = 300;
 // Timed writes per row: 1,000 at N <= 100 (the p99 is then the 10th slowest, not the 3rd), 300 above.
 const WRITES_FLAG = process.argv.find((a) => a.startsWith("--writes="))?.slice(9);
