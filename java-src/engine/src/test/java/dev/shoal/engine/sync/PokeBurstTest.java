@@ -1,6 +1,7 @@
 package dev.shoal.engine.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shoal.engine.jvm.NotesApp;
@@ -110,7 +111,7 @@ class PokeBurstTest {
         int max = Limits.defaults().burstPushesMax();
         String[] lone = put("n1");
         t.send(lone[0], lone[1]); // its burst holds nothing back: the shard is quiet from here
-        assertTrue(!t.shard.inBurst(), "the lone push's burst ended");
+        assertFalse(t.shard.inBurst(), "the lone push's burst ended");
         List<String> expected = new ArrayList<>(List.of("n1"));
         for (int i = 2; i <= 3 * max + 1; i++) {
             String[] f = put("n" + i);
