@@ -38,6 +38,21 @@ export function buildBenchApp() {
   }
 }
 
+/**
+ * The bench app's Worker entry bundled with @shoal/worker (worker/.profile-shim.js), the engine
+ * left as its own module (`../build/engine.js`), so that a profile tells the engine's time from the
+ * shim's. Returns the bundle's path.
+ */
+export async function benchShimBundle() {
+  buildBenchApp();
+  const { build } = await import("esbuild");
+  const app = path.join(root, "test-harness/bench/app");
+  const outfile = path.join(app, "worker", ".profile-shim.js");
+  await build({ entryPoints: [path.join(app, "worker/index.js")], bundle: true, format: "esm", platform: "neutral", target: "es2022",
+    external: ["cloudflare:*", "../build/engine.js"], outfile, logLevel: "warning" });
+  return outfile;
+}
+
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // Per-socket frame rate limits (SHOAL_RATE_PER_SEC/SHOAL_RATE_BURST, where the shim has them) are

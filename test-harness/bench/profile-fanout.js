@@ -15,20 +15,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
-import { build } from "esbuild";
-import { BenchSocket, members, sendMessage, root, NO_RATE_LIMIT, buildBenchApp } from "./common.js";
+import { BenchSocket, members, sendMessage, root, NO_RATE_LIMIT, benchShimBundle } from "./common.js";
 import { signHs256 } from "@shoal/worker/auth";
 
-// The bench app's worker entry bundled with @shoal/worker, the engine left as its own module
-// (build/engine.js), so that the profile tells the engine's time from the shim's.
 const APP = path.join(root, "test-harness/bench/app");
-async function shimBundle() {
-  buildBenchApp();
-  const outfile = path.join(APP, "worker", ".profile-shim.js");
-  await build({ entryPoints: [path.join(APP, "worker/index.js")], bundle: true, format: "esm", platform: "neutral", target: "es2022",
-    external: ["cloudflare:*", "../build/engine.js"], outfile, logLevel: "warning" });
-  return outfile;
-}
 
 const arg = (name, d) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? d);
 const N = arg("n", 1000);
@@ -53,7 +43,7 @@ async function main() {
   const mf = new Miniflare({
     modules: true,
     modulesRoot: BASELINE ? path.dirname(baselineScript) : APP,
-    scriptPath: BASELINE ? baselineScript : await shimBundle(),
+    scriptPath: BASELINE ? baselineScript : await benchShimBundle(),
     modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
     compatibilityDate: "2025-04-01",
     durableObjects: { SHARD: { className: BASELINE ? "BaselineDO" : "ShardDO", useSQLite: true } },
