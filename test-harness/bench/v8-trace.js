@@ -39,7 +39,7 @@ const w :Workerd.Worker = (
   compatibilityDate = "2025-04-01",
   durableObjectNamespaces = [ (className = ${JSON.stringify(className)}, uniqueKey = "trace", enableSql = true) ],
   durableObjectStorage = (localDisk = "disk"),
-  bindings = [ (name = "SHARD", durableObjectNamespace = ${JSON.stringify(className)}), ${Object.entries(bindings).map(([k, v]) => text(k, v)).join(", ")} ],
+  bindings = [ ${[`(name = "SHARD", durableObjectNamespace = ${JSON.stringify(className)})`, ...Object.entries(bindings).map(([k, v]) => text(k, v))].join(", ")} ],
 );
 `;
 }
@@ -49,7 +49,7 @@ async function main() {
   mkdirSync(path.join(dir, "store"));
   if (BASELINE) {
     copyFileSync(path.join(root, "test-harness/bench/baseline-worker.js"), path.join(dir, "main.js"));
-    writeFileSync(path.join(dir, "config.capnp"), config(dir, { "main.js": "main.js" }, "BaselineDO", { UNUSED: "" }));
+    writeFileSync(path.join(dir, "config.capnp"), config(dir, { "main.js": "main.js" }, "BaselineDO", {}));
   } else {
     copyFileSync(await benchShimBundle(), path.join(dir, "main.js"));
     // As in the bench app's tree: worker/index.js imports the engine as "../build/engine.js".
