@@ -123,7 +123,8 @@ async function main() {
   const sum = (xs) => xs.reduce((a, b) => a + b, 0);
   console.log(`${BASELINE ? "baseline" : "shoal"}: ${WRITES} writes, ${IN_FLIGHT} in flight, ${(ms / 1000).toFixed(1)} s (${((ms * 1000) / WRITES).toFixed(0)} µs per write); V8 flags ${FLAGS.join(" ")}`);
   console.log(`write-to-visible p50 / p99 / max: ${pct(latency, 50).toFixed(2)} / ${pct(latency, 99).toFixed(2)} / ${Math.max(...latency).toFixed(2)} ms`);
-  console.log(`scavenges: ${scavenges.length} (one per ${Math.round(WRITES / Math.max(1, scavenges.length))} writes), pause p50 ${scavenges.length ? pct(scavenges, 50).toFixed(2) : "-"} ms, total ${sum(scavenges).toFixed(1)} ms`);
+  const every = scavenges.length ? `one per ${Math.round(WRITES / scavenges.length)} writes, pause p50 ${pct(scavenges, 50).toFixed(2)} ms, ` : "";
+  console.log(`scavenges: ${scavenges.length} (${every}total ${sum(scavenges).toFixed(1)} ms)`);
   console.log(`mark-compacts: ${majors.length}, pauses ${majors.map((x) => x.toFixed(2)).join(", ") || "-"} ms`);
   console.log("deoptimizations by reason (eager and lazy bailouts, and code marked at a GC):");
   for (const [r, n] of [...reasons].filter(([r]) => r !== "hot and stable").sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(5)}  ${r}`);
