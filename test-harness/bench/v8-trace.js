@@ -59,6 +59,8 @@ async function main() {
   }
   const bin = path.join(path.dirname(createRequire(import.meta.url).resolve("workerd/package.json")), "bin/workerd");
   const child = spawn(bin, ["serve", "--experimental", "config.capnp"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  // workerd waits for open WebSockets on SIGTERM: it is killed outright, whatever happens here.
+  process.on("exit", () => child.kill("SIGKILL"));
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (out += d));
@@ -107,7 +109,7 @@ async function main() {
   await finished;
   const ms = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 200));
-  child.kill();
+  child.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 
   const trace = out.slice(started);
@@ -135,7 +137,10 @@ async function main() {
   if (RAW) console.log(trace);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
