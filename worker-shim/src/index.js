@@ -487,9 +487,10 @@ class ShardDO extends DurableObject {
   }
 
   // Log compaction runs from an alarm, in bounded batches, never on a request's path
-  // (compactionDue is one comparison in memory, plus one row read once the log is long).
-  async scheduleCompaction() {
-    if (this.engine?.compactionDue()) await this.alarmIn(COMPACTION_DELAY_MS);
+  // (compactionDue is one comparison in memory, plus one row read once the log is long; after a
+  // frame, ShardObject.message's result carries it).
+  async scheduleCompaction(due = this.engine?.compactionDue()) {
+    if (due) await this.alarmIn(COMPACTION_DELAY_MS);
   }
 
   /** One alarm serves every duty (compaction, D1 applies, the global poll): it fires at the soonest. */
@@ -580,14 +581,13 @@ class ShardDO extends DurableObject {
       ws.send(errorFrame("BAD_FRAME", "binary frames are not part of the protocol: send JSON text"));
       return;
     }
-    let outcome = null; // {mutations, inBurst, compactionDue}: ShardObject.message
+    let outcome; // {mutations, inBurst, compactionDue}: ShardObject.message
     await this.ctx.blockConcurrencyWhile(async () => {
       outcome = this.engineFor(shard).message(conn, message);
     });
-    if (outcome === null) return;
     if (outcome.inBurst) this.endBurstSoon();
     if (outcome.mutations > 0) this.buckets.get(conn)?.mutations.charge(outcome.mutations, Date.now());
-    if (outcome.compactionDue) await this.alarmIn(COMPACTION_DELAY_MS);
+    await this.scheduleCompaction(outcome.compactionDue);
     await this.global.kick(); // writes of global tables this frame committed go to D1 now
   }
 
