@@ -444,8 +444,9 @@ class ShardDO extends DurableObject {
     this.opening = new Map();
     this.burstEnding = false; // a timer will end the engine's burst (endBurstSoon)
     this.buckets = new Map();
+    this.attachments = new WeakMap(); // socket -> its attachment {conn, shard}: see attachment()
     for (const ws of ctx.getWebSockets()) {
-      const a = ws.deserializeAttachment();
+      const a = this.attachment(ws);
       if (a) this.sockets.set(a.conn, ws);
     }
     this.engine = null;
@@ -558,7 +559,9 @@ class ShardDO extends DurableObject {
       return;
     }
     this.ctx.acceptWebSocket(server, [conn]);
-    server.serializeAttachment({ conn, shard });
+    const attachment = { conn, shard };
+    server.serializeAttachment(attachment);
+    this.attachments.set(server, attachment);
     this.sockets.set(conn, server);
     for (const frame of held.frames) server.send(frame);
   }
@@ -566,7 +569,7 @@ class ShardDO extends DurableObject {
   async webSocketMessage(ws, message) {
     // Frames that were already in flight when a fatal error closed the socket.
     if (ws.readyState !== WebSocket.OPEN) return;
-    const { conn, shard } = ws.deserializeAttachment();
+    const { conn, shard } = this.attachment(ws);
     if (!this.admit(conn)) {
       fatal(ws, "RATE_LIMITED", CLOSE.RATE_LIMITED, `at most ${this.limits.ratePerSec} frames (bursts of ${this.limits.rateBurst}) and ${this.limits.mutationRatePerSec} mutations (bursts of ${this.limits.mutationBurst}) per second: reconnect and slow down`);
       return;
@@ -587,8 +590,24 @@ class ShardDO extends DurableObject {
     });
     if (outcome.inBurst) this.endBurstSoon();
     if (outcome.mutations > 0) this.buckets.get(conn)?.mutations.charge(outcome.mutations, Date.now());
-    await this.scheduleCompaction(outcome.compactionDue);
-    await this.global.kick(); // writes of global tables this frame committed go to D1 now
+    // Awaited only when there is something to wait for: each await is a turn of the event loop.
+    if (outcome.compactionDue) await this.scheduleCompaction(true);
+    const applying = this.global.kick(); // writes of global tables this frame committed go to D1 now
+    if (applying) await applying;
+  }
+
+  /**
+   * The socket's attachment {conn, shard}: written once as it opens and never changed, so it is
+   * read from the socket once per socket and instance (a socket is the same object in every event
+   * of an instance).
+   */
+  attachment(ws) {
+    let a = this.attachments.get(ws);
+    if (a === undefined) {
+      a = ws.deserializeAttachment();
+      if (a) this.attachments.set(ws, a);
+    }
+    return a;
   }
 
   /**
@@ -633,7 +652,7 @@ class ShardDO extends DurableObject {
   }
 
   async forget(ws) {
-    const a = ws.deserializeAttachment();
+    const a = this.attachment(ws);
     if (!a) return;
     this.sockets.delete(a.conn);
     this.buckets.delete(a.conn);

@@ -114,17 +114,14 @@ public final class Db {
     public void insert(String tableName, Map<String, Object> row) {
         Table table = table(tableName);
         checkComplete(table, row);
-        for (String column : row.keySet()) {
-            column(table, column);
-        }
+        checkColumns(table, row);
         if (placement.divert("insert", table, (String) row.get("id"), row)) {
             return;
         }
         // Every column in schema order, absent ones NULL: one statement per table.
-        Object[] values = new Object[table.columns().size()];
-        int i = 0;
-        for (String column : table.columns().keySet()) {
-            values[i++] = bindable(table, column, row.get(column));
+        Object[] values = new Object[table.columnCount()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = bindable(table.validator(i), table.columnPath(i), row.get(table.columnName(i)));
         }
         try {
             if (table.insertPolicy() == null) {
@@ -471,20 +468,39 @@ public final class Db {
     }
 
     private static void checkComplete(Table table, Map<String, Object> row) {
-        for (Map.Entry<String, Validator> c : table.columns().entrySet()) {
-            Object v = row.get(c.getKey());
-            if (v == null && !c.getValue().acceptsNull() && !c.getValue().acceptsAbsent()) {
-                throw ShoalError.validation(table.name() + "." + c.getKey() + ": missing, expected " + c.getValue().describe());
+        for (int i = 0; i < table.columnCount(); i++) {
+            Validator type = table.validator(i);
+            if (row.get(table.columnName(i)) == null && !type.acceptsNull() && !type.acceptsAbsent()) {
+                throw ShoalError.validation(table.columnPath(i) + ": missing, expected " + type.describe());
+            }
+        }
+    }
+
+    /** Every key of {@code row} is a column of {@code table} (counted, without walking the row). */
+    private static void checkColumns(Table table, Map<String, Object> row) {
+        int known = 0;
+        for (int i = 0; i < table.columnCount(); i++) {
+            if (row.containsKey(table.columnName(i))) {
+                known++;
+            }
+        }
+        if (known != row.size()) {
+            for (String column : row.keySet()) {
+                column(table, column);
             }
         }
     }
 
     private static Object bindable(Table table, String column, Object value) {
-        Validator type = column(table, column);
+        return bindable(column(table, column), table.path(column), value);
+    }
+
+    /** {@code value} checked against the column's type ({@code path} names it), as SQLite binds it. */
+    private static Object bindable(Validator type, String path, Object value) {
         if (value == null) {
             return null;
         }
-        type.checkValue(value, table.path(column));
+        type.checkValue(value, path);
         if (value instanceof Boolean b) {
             return b ? 1L : 0L;
         }

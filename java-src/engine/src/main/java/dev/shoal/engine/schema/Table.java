@@ -40,6 +40,10 @@ public final class Table {
     private final boolean global;
     /** column -> "table.column", the path messages name it by (built once, not per write). */
     private final Map<String, String> paths = new java.util.HashMap<>();
+    /** The columns in declaration order, their validators and paths: the write path walks these, not the map. */
+    private final String[] columnNames;
+    private final Validator[] validators;
+    private final String[] columnPaths;
 
     private Table(String name, Map<String, Validator> columns, Where readPolicy, Where insertPolicy, Where updatePolicy,
             Where deletePolicy, List<List<String>> indexes) {
@@ -57,8 +61,13 @@ public final class Table {
         this.updatePolicy = updatePolicy;
         this.deletePolicy = deletePolicy;
         this.indexes = indexes;
-        for (String column : columns.keySet()) {
-            paths.put(column, name + "." + column);
+        columnNames = columns.keySet().toArray(new String[0]);
+        validators = new Validator[columnNames.length];
+        columnPaths = new String[columnNames.length];
+        for (int i = 0; i < columnNames.length; i++) {
+            validators[i] = columns.get(columnNames[i]);
+            columnPaths[i] = name + "." + columnNames[i];
+            paths.put(columnNames[i], columnPaths[i]);
         }
     }
 
@@ -206,6 +215,24 @@ public final class Table {
     /** Every column including {@code id}, in declaration order. */
     public Map<String, Validator> columns() {
         return columns;
+    }
+
+    /** The number of columns; column {@code i} (declaration order, as {@link #columns()}) is {@link #columnName}(i). */
+    public int columnCount() {
+        return columnNames.length;
+    }
+
+    public String columnName(int i) {
+        return columnNames[i];
+    }
+
+    public Validator validator(int i) {
+        return validators[i];
+    }
+
+    /** "table.column" of column {@code i}, as {@link #path}. */
+    public String columnPath(int i) {
+        return columnPaths[i];
     }
 
     public boolean hasColumn(String column) {
