@@ -4,15 +4,14 @@
 // Miniflare cannot pass V8 flags, so this starts workerd itself, from a config of its own that
 // sets `v8Flags`, and drives it with the same sockets as fanout.js (one writer, one subscriber).
 //
-//   mvn -B -q install -DskipTests && node test-harness/bench/v8-trace.js [--writes=20000] [--in-flight=1] [--baseline] [--flags="--trace-gc --trace-deopt"] [--raw]
+//   mvn -B -q install -DskipTests && node test-harness/bench/v8-trace.js [--writes=20000] [--in-flight=1] [--baseline] [--flags="--trace-gc --trace-deopt"] [--timeline=1000] [--raw]
 //
+//   --timeline=N prints the µs per write of every N writes, marking the windows with a
+//   mark-compact (and, with --trace-opt in --flags, how many functions V8 optimized in each).
 //   --raw prints workerd's whole trace output after the summary. A tool for finding causes, not a
 //   benchmark: tracing slows the object down.
-import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { createRequire } from "node:module";
+import { startRawWorkerd, weakObjectDeopts } from "../lib/raw-workerd.js";
 import { BenchSocket, members, sendMessage, root, NO_RATE_LIMIT, benchShimBundle, pct } from "./common.js";
 import { signHs256 } from "@shoal/worker/auth";
 
@@ -23,64 +22,24 @@ const BASELINE = process.argv.includes("--baseline");
 const RAW = process.argv.includes("--raw");
 const FLAGS = flag("flags", "--trace-gc --trace-deopt").split(/\s+/).filter(Boolean);
 const SECRET = "shoal-v8-trace-secret-0123456789abcdef0123456789";
-const PORT = 9800 + Math.floor(Math.random() * 100);
-
-/** A workerd config (Cap'n Proto text) for one worker of `modules` ({name: file in dir}) with a SQLite Durable Object class. */
-function config(dir, modules, className, bindings) {
-  const text = (name, value) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)})`;
-  return `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .w), (name = "disk", disk = (path = ${JSON.stringify(path.join(dir, "store"))}, writable = true)) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${PORT}", http = (), service = "main") ],
-  v8Flags = [ ${FLAGS.map((f) => JSON.stringify(f)).join(", ")} ],
-);
-const w :Workerd.Worker = (
-  modules = [ ${Object.entries(modules).map(([name, file]) => `(name = ${JSON.stringify(name)}, esModule = embed ${JSON.stringify(file)})`).join(", ")} ],
-  compatibilityDate = "2025-04-01",
-  durableObjectNamespaces = [ (className = ${JSON.stringify(className)}, uniqueKey = "trace", enableSql = true) ],
-  durableObjectStorage = (localDisk = "disk"),
-  bindings = [ ${[`(name = "SHARD", durableObjectNamespace = ${JSON.stringify(className)})`, ...Object.entries(bindings).map(([k, v]) => text(k, v))].join(", ")} ],
-);
-`;
-}
 
 async function main() {
-  const dir = mkdtempSync(path.join(tmpdir(), "shoal-v8-trace-"));
-  mkdirSync(path.join(dir, "store"));
-  if (BASELINE) {
-    copyFileSync(path.join(root, "test-harness/bench/baseline-worker.js"), path.join(dir, "main.js"));
-    writeFileSync(path.join(dir, "config.capnp"), config(dir, { "main.js": "main.js" }, "BaselineDO", {}));
-  } else {
-    copyFileSync(await benchShimBundle(), path.join(dir, "main.js"));
-    // As in the bench app's tree: worker/index.js imports the engine as "../build/engine.js".
-    copyFileSync(path.join(root, "test-harness/bench/app/build/engine.js"), path.join(dir, "engine.js"));
-    writeFileSync(path.join(dir, "config.capnp"), config(dir, { "worker/main.js": "main.js", "build/engine.js": "engine.js" }, "ShardDO",
-      { SHOAL_JWT_SECRET: SECRET, ...NO_RATE_LIMIT }));
-  }
-  const bin = path.join(path.dirname(createRequire(import.meta.url).resolve("workerd/package.json")), "bin/workerd");
-  const child = spawn(bin, ["serve", "--experimental", "config.capnp"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  // workerd waits for open WebSockets on SIGTERM: it is killed outright, whatever happens here.
-  process.on("exit", () => child.kill("SIGKILL"));
-  let out = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (out += d));
-  const url = `http://127.0.0.1:${PORT}`;
-  for (let i = 0; ; i++) {
-    try {
-      await fetch(`${url}/`);
-      break;
-    } catch (e) {
-      if (i > 100) throw new Error(`workerd did not start: ${out.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const system = BASELINE
+    ? await startRawWorkerd({ modules: { "main.js": path.join(root, "test-harness/bench/baseline-worker.js") }, className: "BaselineDO", v8Flags: FLAGS })
+    : await startRawWorkerd({
+        // As in the bench app's tree: worker/index.js imports the engine as "../build/engine.js".
+        modules: { "worker/main.js": await benchShimBundle(), "build/engine.js": path.join(root, "test-harness/bench/app/build/engine.js") },
+        bindings: { SHOAL_JWT_SECRET: SECRET, ...NO_RATE_LIMIT },
+        v8Flags: FLAGS,
+      });
+  const { url } = system;
   const worker = { url, wsUrl: url.replace(/^http/, "ws"), policies: !BASELINE, rootOnly: !BASELINE,
     token: (sub) => signHs256({ sub, exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET) };
   await members(worker, "trace", "c", "writer", ["reader"]);
   const reader = await BenchSocket.open(worker, { sub: "reader", client: "r", shard: "trace" });
   await reader.subscribe("s", "c");
   const writer = await BenchSocket.open(worker, { sub: "writer", client: "w", shard: "trace" });
-  const started = out.length; // what the writes caused, not start-up
+  const started = system.output().length; // what the writes caused, not start-up
   const sentAt = new Map();
   const latency = [];
   let got = 0;
@@ -100,8 +59,21 @@ async function main() {
       writer.send({ type: "push", mutations: [sendMessage(sent, `m-${sent}`, "c")] });
     }
   };
+  const TIMELINE = Number(flag("timeline", 0)); // writes per window; 0 = no timeline
+  const windows = []; // [ms, mark-compacts, optimized functions] per TIMELINE writes
+  let windowStart = performance.now(), seen = 0;
   writer.onPushResult = () => {
     answered++;
+    if (TIMELINE && answered % TIMELINE === 0) {
+      const now = performance.now();
+      const out = system.output();
+      const fresh = out.slice(seen);
+      const mcs = fresh.split("Mark-Compact").length - 1;
+      const opts = fresh.split("completed compiling").length - 1;
+      seen = out.length;
+      windows.push([now - windowStart, mcs, opts]);
+      windowStart = now;
+    }
     pump();
   };
   const t0 = performance.now();
@@ -109,19 +81,16 @@ async function main() {
   await finished;
   const ms = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 200));
-  child.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
+  const trace = system.output().slice(started);
+  await system.stop();
 
-  const trace = out.slice(started);
   const pauses = (kind) => [...trace.matchAll(new RegExp(`${kind} [^\\n]*?MB, (?:pooled: [\\d.]+ MB, )?([\\d.]+) / [\\d.]+ ms`, "g"))].map((m) => Number(m[1]));
   const scavenges = pauses("Scavenge");
   const majors = pauses("Mark-Compact");
   const reasons = new Map();
   for (const m of trace.matchAll(/reason: ([^)\]]+)[)\]]/g)) reasons.set(m[1], (reasons.get(m[1]) ?? 0) + 1);
-  const weak = new Map();
-  for (const m of trace.matchAll(/SharedFunctionInfo ([^>]+)>\) \(opt id \d+\) for deoptimization, reason: embedded weak objects cleared/g)) {
-    weak.set(m[1], (weak.get(m[1]) ?? 0) + 1);
-  }
+  const weak = weakObjectDeopts(trace);
+  if (TIMELINE) console.log(`µs per write, per ${TIMELINE} writes (* = a mark-compact in the window):\n  ${windows.map(([ms, m, o]) => `${Math.round(ms * 1000 / TIMELINE)}${"*".repeat(m)}${o ? `(${o})` : ""}`).join(" ")}`);
   const sum = (xs) => xs.reduce((a, b) => a + b, 0);
   console.log(`${BASELINE ? "baseline" : "shoal"}: ${WRITES} writes, ${IN_FLIGHT} in flight, ${(ms / 1000).toFixed(1)} s (${((ms * 1000) / WRITES).toFixed(0)} µs per write); V8 flags ${FLAGS.join(" ")}`);
   console.log(`write-to-visible p50 / p99 / max: ${pct(latency, 50).toFixed(2)} / ${pct(latency, 99).toFixed(2)} / ${Math.max(...latency).toFixed(2)} ms`);
