@@ -30,9 +30,12 @@ import org.teavm.vm.spi.TeaVMPlugin;
  * class keeps the map. Measured: docs/benchmarks.md, "Sixth pass"; {@code test-harness/bench/v8-trace.js}
  * counts the deoptimizations.
  *
- * <p>Cost: one store into a module variable per object; memory: one instance per class
- * (with what it references) until the next instance of that class replaces it. {@code
- * java.lang.Object} is left out.
+ * <p>Cost: one store into a module variable per object. Memory: one instance per class, with what
+ * it references, until the next instance of that class replaces it. The fields are statics, so
+ * isolate-wide: after a Durable Object is evicted, the newest instances it made (its engine among
+ * them) stay reachable until the other objects of the worker in that isolate make their own,
+ * which for the write path's classes is their next write and for the engine's own (the
+ * {@code Shard}) the next object to start. {@code java.lang.Object} is left out.
  */
 public final class NewestInstancePlugin implements TeaVMPlugin {
     /** The static field each concrete class gets. */
