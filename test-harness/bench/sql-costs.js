@@ -29,6 +29,15 @@ const STATEMENTS = {
     + " channelId = excluded.channelId, authorId = excluded.authorId, text = excluded.text, createdAt = excluded.createdAt",
   changelog: "INSERT INTO changelog (ts, \"table\", id, op, doc) VALUES (?, 'messages', ?, 'put', ?) RETURNING seq",
   ledger: "INSERT INTO clients (identity, client, last_mutation_id) VALUES (?, ?, ?) ON CONFLICT (identity, client) DO UPDATE SET last_mutation_id = excluded.last_mutation_id",
+  // The poke's reads after a commit (ViewIndex.page, View.diff for one row), as the engine builds them for the bench app.
+  page: 'SELECT "table" AS t, max(seq), count(*), CASE WHEN "table" = \'members\' THEN json_extract(doc, \'$.channelId\') END AS v0,'
+    + ' CASE WHEN "table" = \'members\' THEN json_extract(pre, \'$.channelId\') END AS p0, CASE WHEN "table" = \'messages\' THEN json_extract(doc, \'$.channelId\') END AS v1,'
+    + ' CASE WHEN "table" = \'messages\' THEN json_extract(pre, \'$.channelId\') END AS p1 FROM __cdc_log WHERE seq > ? GROUP BY t, v0, p0, v1, p1',
+  rowDiff: "WITH who AS (SELECT ? AS me), img AS (SELECT id, pre FROM __cdc_log WHERE seq = ?) SELECT '[' || CASE (CASE WHEN cur.id IS NOT NULL"
+    + ' AND coalesce((("cur"."channelId" = ?) AND (EXISTS (SELECT 1 FROM "members" AS "r0" WHERE "r0"."channelId" = "cur"."channelId" AND ("r0"."userId" = who.me)))), 0) THEN 1'
+    + " WHEN img.pre IS NOT NULL AND coalesce(((json_extract(img.pre, '$.channelId') = ?) AND (EXISTS (SELECT 1 FROM \"members\" AS \"r0\" WHERE \"r0\".\"channelId\" = json_extract(img.pre, '$.channelId') AND (\"r0\".\"userId\" = who.me)))), 0) THEN 0 END)"
+    + " WHEN 1 THEN json_object('op', 'put', 'table', 'messages', 'id', cur.id, 'doc', json_object('id', cur.\"id\", 'channelId', cur.\"channelId\", 'authorId', cur.\"authorId\", 'text', cur.\"text\", 'createdAt', cur.\"createdAt\"))"
+    + " WHEN 0 THEN json_object('op', 'del', 'table', 'messages', 'id', img.id) END || ']' FROM who CROSS JOIN img LEFT JOIN \"messages\" AS cur ON cur.id = img.id",
 };
 function schema(sql, trigger) {
   sql.exec("CREATE TABLE messages (id TEXT PRIMARY KEY NOT NULL, channelId TEXT, authorId TEXT, text TEXT, createdAt REAL)");
@@ -47,7 +56,7 @@ function schema(sql, trigger) {
 }
 export class Bench extends DurableObject {
   async fetch(request) {
-    const { write, trigger, savepoint, ledger, n } = JSON.parse(new URL(request.url).searchParams.get("case"));
+    const { write, trigger, savepoint, ledger, reads = 0, n } = JSON.parse(new URL(request.url).searchParams.get("case"));
     const sql = this.ctx.storage.sql;
     schema(sql, trigger);
     let id = 0;
@@ -74,6 +83,9 @@ export class Bench extends DurableObject {
       };
       if (savepoint === 0) group();
       else this.ctx.storage.transactionSync(group);
+      // After the commit, as the engine's poke round: which views the new log rows touch, then the row's diff.
+      if (reads >= 1 && sql.exec(STATEMENTS.page, id - 1).raw().toArray().length !== 1) throw new Error("page");
+      if (reads >= 2 && !sql.exec(STATEMENTS.rowDiff, "w", id, "c", "c").raw().toArray()[0][0].includes('"put"')) throw new Error("diff");
     }
     return Response.json({ us: ((performance.now() - t0) * 1000) / n });
   }
@@ -90,6 +102,8 @@ const CASES = [
   ["plain INSERT, no trigger", { write: "plain", trigger: false, savepoint: 0, ledger: "none" }],
   ["Shoal's INSERT + ledger, a savepoint each (before 2026-11-29 15:30)", { write: "shoal", trigger: true, savepoint: 1, ledger: "each" }],
   ["Shoal's INSERT, a savepoint each, ledger with every 50th (now, pushes of 50)", { write: "shoal", trigger: true, savepoint: 1, ledger: "every50" }],
+  ["the same, then the poke's log page read (ViewIndex.page)", { write: "shoal", trigger: true, savepoint: 1, ledger: "every50", reads: 1 }],
+  ["the same, then the log page and the row's diff through the read policy (View.diff)", { write: "shoal", trigger: true, savepoint: 1, ledger: "every50", reads: 2 }],
   ["Shoal's INSERT, one savepoint per 2 mutations", { write: "shoal", trigger: true, savepoint: 2, ledger: "group" }],
   ["Shoal's INSERT, one savepoint per 50 mutations", { write: "shoal", trigger: true, savepoint: 50, ledger: "group" }],
   ["baseline: upsert + changelog + ledger, a savepoint each", { write: "base", trigger: false, savepoint: 1, ledger: "each" }],
