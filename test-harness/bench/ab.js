@@ -5,7 +5,7 @@
 // engine's median workerd CPU per mutation and mutations/s, every run's figures, and B against A.
 // For a change of a few percent: single runs of fanout.js move by more than that.
 //
-//   node test-harness/bench/ab.js <rev-a> [<rev-b>] [--runs=4] [--modes=one,fifty] [--baseline]
+//   node test-harness/bench/ab.js <rev-a> [<rev-b>] [--runs=4] [--modes=one,fifty,lone] [--baseline]
 //
 //   <rev-b> defaults to the working tree ("."); --baseline adds the hand-written object as a third
 //   contender. Each revision is built in a git worktree under the system's temp directory with
@@ -21,7 +21,7 @@ import { root, startSystem, sustainedWrites, NO_RATE_LIMIT, machine } from "./co
 const flag = (name, d) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? d;
 const revs = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 if (revs.length < 1 || revs.length > 2) {
-  console.error("usage: node test-harness/bench/ab.js <rev-a> [<rev-b>] [--runs=4] [--modes=one,fifty] [--baseline]");
+  console.error("usage: node test-harness/bench/ab.js <rev-a> [<rev-b>] [--runs=4] [--modes=one,fifty,lone] [--baseline]");
   process.exit(2);
 }
 if (revs.length === 1) revs.push(".");
@@ -30,6 +30,8 @@ const DURATION_MS = 3000;
 const MODES = {
   one: { key: "one", label: "1 mutation/push, 16 in flight", writers: 1, batch: 1, inFlight: 16 },
   fifty: { key: "fifty", label: "50 mutations/push, 4 in flight", writers: 1, batch: 50, inFlight: 4 },
+  // Not one of issue 9's modes: one push at a time, what a lone write costs (the N=1 latency row's CPU).
+  lone: { key: "lone", label: "1 mutation/push, 1 in flight", writers: 1, batch: 1, inFlight: 1 },
 };
 const modes = flag("modes", "one,fifty").split(",").map((m) => MODES[m] ?? (() => { throw new Error(`unknown mode ${m}`); })());
 

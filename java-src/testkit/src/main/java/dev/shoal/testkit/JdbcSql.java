@@ -10,6 +10,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@link Sql} over sqlite-jdbc for JVM tests. Enforces the Durable Object's limits (100 bound
@@ -46,8 +48,24 @@ public final class JdbcSql implements Sql, AutoCloseable {
             for (int i = 0; i < args.length; i++) {
                 bind(st, i + 1, args[i]);
             }
-            boolean hasRows = st.execute();
-            return hasRows ? new JdbcRows(st.getResultSet()) : new JdbcRows(null);
+            // Every row is read before the statement closes, as a Durable Object's exec().toArray()
+            // does: a write with RETURNING is then complete, and no statement stays in progress.
+            List<Object[]> out = new ArrayList<>();
+            try (st) {
+                if (st.execute()) {
+                    ResultSet rs = st.getResultSet();
+                    int columns = rs.getMetaData().getColumnCount();
+                    while (rs.next()) {
+                        Object[] row = new Object[columns];
+                        for (int i = 0; i < columns; i++) {
+                            Object v = rs.getObject(i + 1);
+                            row[i] = v instanceof Integer n ? (Object) (long) n : v;
+                        }
+                        out.add(row);
+                    }
+                }
+            }
+            return new JdbcRows(out);
         } catch (SQLException e) {
             throw new SqlException(e.getMessage());
         }
@@ -116,26 +134,16 @@ public final class JdbcSql implements Sql, AutoCloseable {
     }
 
     private static final class JdbcRows implements Rows {
-        private final ResultSet rs;
+        private final List<Object[]> rows;
+        private int at = -1;
 
-        JdbcRows(ResultSet rs) {
-            this.rs = rs;
+        JdbcRows(List<Object[]> rows) {
+            this.rows = rows;
         }
 
         @Override
         public boolean next() {
-            try {
-                if (rs == null) {
-                    return false;
-                }
-                boolean more = rs.next();
-                if (!more) {
-                    rs.getStatement().close();
-                }
-                return more;
-            } catch (SQLException e) {
-                throw new SqlException(e.getMessage());
-            }
+            return ++at < rows.size();
         }
 
         @Override
@@ -163,15 +171,7 @@ public final class JdbcSql implements Sql, AutoCloseable {
 
         @Override
         public Object get(int column) {
-            try {
-                Object v = rs.getObject(column + 1);
-                if (v instanceof Integer i) {
-                    return (long) i;
-                }
-                return v;
-            } catch (SQLException e) {
-                throw new SqlException(e.getMessage());
-            }
+            return rows.get(at)[column];
         }
     }
 }

@@ -39,6 +39,7 @@ public final class Db {
     private final String userId;
     private final Statements statements;
     private WritePlacement placement = WritePlacement.LOCAL;
+    private Inserts inserts = (table, values) -> {};
     private static final Slot ME = new Slot("writer");
     private static final Slot ID = new Slot("row id");
     /** The first policy refusal of this mutation: it fails the mutation whatever the code does next. */
@@ -67,6 +68,18 @@ public final class Db {
         Prepared get(String kind, Table table, Function<Table, Prepared> build) {
             return byKind.computeIfAbsent(kind, k -> new HashMap<>()).computeIfAbsent(table, build);
         }
+    }
+
+    /** Told of each row this writer inserted into the shard's own tables, once the statement succeeded. */
+    public interface Inserts {
+        /** {@code values}: the row's columns in the table's order, as bound (not to be changed). */
+        void inserted(Table table, Object[] values);
+    }
+
+    /** Tells {@code inserts} of every row inserted here (the shard's poke round, see {@code ViewIndex}). */
+    public Db inserts(Inserts inserts) {
+        this.inserts = inserts;
+        return this;
     }
 
     /** Asks {@code placement} before every read and write (the shard's routing and global outbox). */
@@ -136,6 +149,7 @@ public final class Db {
             }
             throw translate(table, e);
         }
+        inserts.inserted(table, values);
     }
 
     /**

@@ -51,6 +51,7 @@ final class PushLedger {
     private final Peers peers;
     private final String shardName;
     private final Checks checks;
+    private final ViewIndex views;
     private final Map<String, Client> clients = new HashMap<>();
     /** Write statements built once per instance (their text depends on the schema only). */
     private final Db.Statements statements = new Db.Statements();
@@ -61,7 +62,9 @@ final class PushLedger {
         void args(dev.shoal.engine.schema.Validator validator, dev.shoal.protocol.Json args, int frameChars);
     }
 
-    PushLedger(App app, Sql sql, Peers peers, String shardName, Checks checks) {
+    /** {@code views}: told of each mutation's inserts and of the log's seq after a push, so that its poke round need not read the log. */
+    PushLedger(App app, Sql sql, Peers peers, String shardName, Checks checks, ViewIndex views) {
+        this.views = views;
         this.app = app;
         this.sql = sql;
         this.peers = peers;
@@ -175,6 +178,7 @@ final class PushLedger {
             results.entry(m.id(), "ok");
             return true;
         } catch (RuntimeException e) {
+            views.insertsLost(); // rolled back
             if (appError[0] == null) {
                 return false;
             }
@@ -197,7 +201,8 @@ final class PushLedger {
         }
         checks.args(mutator.args(), m.args(), frameChars);
         ShardRouting.checkMutation(shardName, mutator, m.args());
-        Db db = new Db(sql, app::table, c.auth.userId(), statements).placement(new ShardWrites(sql, shardName, c.auth.userId()));
+        Db db = new Db(sql, app::table, c.auth.userId(), statements).placement(new ShardWrites(sql, shardName, c.auth.userId()))
+                .inserts(views::inserted);
         MutatorContext ctx = new MutatorContext(db, c.auth, shardName, now);
         try {
             mutator.server().run(ctx, m.args());
@@ -214,9 +219,11 @@ final class PushLedger {
         }
     }
 
+    /** Also reads the log's last seq for the poke round ({@link ViewIndex#logSeq}): the push's writes are done. */
     private void recordApplied(Conn c, long id) {
-        sql.exec("INSERT INTO __shoal_clients (identity, client, last_mutation_id) VALUES (?, ?, ?)"
-                + " ON CONFLICT (identity, client) DO UPDATE SET last_mutation_id = excluded.last_mutation_id",
-                c.auth.userId(), c.client, id);
+        views.logSeq(sql.queryLong(-1, "INSERT INTO __shoal_clients (identity, client, last_mutation_id) VALUES (?, ?, ?)"
+                + " ON CONFLICT (identity, client) DO UPDATE SET last_mutation_id = excluded.last_mutation_id"
+                + " RETURNING (SELECT seq FROM sqlite_sequence WHERE name = '__cdc_log')",
+                c.auth.userId(), c.client, id));
     }
 }

@@ -87,7 +87,7 @@ public final class Shard {
         this.compaction = new Compaction(sql, limits);
         this.conns = new Connections(sql, peers);
         this.subs = new Subscriptions(app, sql, json, peers, limits, epoch, views, compaction::floor, this.shardName);
-        this.ledger = new PushLedger(app, sql, peers, this.shardName, subs::checkArgs);
+        this.ledger = new PushLedger(app, sql, peers, this.shardName, subs::checkArgs, views);
         this.pokes = new Pokes(sql, json, peers, limits, epoch, conns, ledger, views, compaction.floor());
     }
 
@@ -99,6 +99,7 @@ public final class Shard {
     public String statsJson() {
         load();
         return "{\"diffQueries\":" + pokes.diffQueries + ",\"pokesSent\":" + pokes.pokesSent + ",\"views\":" + views.size()
+                + ",\"pagesRead\":" + views.pagesRead + ",\"pagesKnown\":" + views.pagesKnown
                 + ",\"sockets\":" + conns.size() + ",\"seq\":" + pokes.pokedSeq() + ",\"floor\":" + floor()
                 + ",\"instance\":" + JsonText.quote(pokes.instance()) + "}";
     }

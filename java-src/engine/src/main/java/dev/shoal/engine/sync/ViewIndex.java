@@ -1,5 +1,7 @@
 package dev.shoal.engine.sync;
 
+import dev.shoal.engine.schema.ColumnType;
+import dev.shoal.engine.schema.Table;
 import dev.shoal.engine.shape.View;
 import dev.shoal.engine.sql.Rows;
 import dev.shoal.engine.sql.Sql;
@@ -15,7 +17,7 @@ import java.util.Set;
  * subscribed: a view is a candidate for a commit only when a changed row's old or new value of a
  * watched column equals the view's value ({@link View#watches()}), or when a table it reads without
  * a watch changed. Views of other channels are never looked at. One statement reads a new log
- * page ({@link #page}).
+ * page ({@link #page}), unless the page is known without it: see {@link #inserted}.
  */
 final class ViewIndex {
     private final Map<String, View> byKey = new HashMap<>();
@@ -27,6 +29,34 @@ final class ViewIndex {
     private String pageSql;
     /** The watched "table.column" keys in the order of {@link #pageSql}'s value columns. */
     private List<String> pageKeys;
+    /** table -> its watched columns, each with its value -> views; rebuilt with {@link #pageSql}. */
+    private Map<String, List<ColumnWatch>> watchesByTable;
+
+    private record ColumnWatch(String column, Map<String, Set<View>> byValue) {}
+
+    /**
+     * In tests (system property {@code shoal.verifyKnownPages=true}), every page known without
+     * reading the log is also read, and a difference throws.
+     */
+    static final boolean VERIFY_KNOWN_PAGES = "true".equals(System.getProperty("shoal.verifyKnownPages"));
+
+    /**
+     * What the commits since the last page inserted, noted as they ran ({@link #inserted}), and the
+     * log's seq as the last push's ledger write read it ({@link #logSeq}). A push's poke round
+     * builds its page from these when the log after the round's start holds exactly these rows:
+     * each noted insert wrote one log row after that start, so when as many seqs follow the start
+     * as inserts were noted, no other row is among them. Anything else (an update or a delete, a
+     * rolled-back mutation, a write from outside a push, a watched value that is not text) and
+     * the page is read as before.
+     */
+    private final Set<String> knownTables = new LinkedHashSet<>();
+    private final Set<View> knownViews = new LinkedHashSet<>();
+    private int knownRows;
+    private boolean knownLost;
+    private long knownSeq = -1;
+    /** Work counters since this instance started (as Pokes'): pages read from the log, pages known without it. */
+    long pagesRead;
+    long pagesKnown;
 
     int size() {
         return byKey.size();
@@ -45,7 +75,7 @@ final class ViewIndex {
         byKey.put(view.key, view);
         for (View.Watch w : view.watches()) {
             watched.computeIfAbsent(w.table() + "." + w.column(), k -> {
-                        pageSql = null;
+                        watchesChanged();
                         return new HashMap<>();
                     }).computeIfAbsent(view.watchValue(), k -> new LinkedHashSet<>(2)).add(view);
         }
@@ -67,7 +97,7 @@ final class ViewIndex {
                 byValue.remove(view.watchValue());
                 if (byValue.isEmpty()) {
                     watched.remove(w.table() + "." + w.column());
-                    pageSql = null;
+                    watchesChanged();
                 }
             }
         }
@@ -78,6 +108,77 @@ final class ViewIndex {
                 unwatched.remove(t);
             }
         }
+    }
+
+    private void watchesChanged() {
+        pageSql = null;
+        watchesByTable = null;
+    }
+
+    /**
+     * A row inserted into {@code table} by a mutation, with {@code values} in the table's column
+     * order as bound (see the known-page fields above).
+     */
+    void inserted(Table table, Object[] values) {
+        knownRows++;
+        if (knownLost) {
+            return;
+        }
+        String name = table.name();
+        if (knownTables.add(name)) {
+            Set<View> always = unwatched.get(name);
+            if (always != null) {
+                knownViews.addAll(always);
+            }
+        }
+        List<ColumnWatch> columns = watchesOf(name);
+        for (int w = 0; w < columns.size(); w++) {
+            ColumnWatch watch = columns.get(w);
+            int i = 0;
+            while (i < values.length && !table.columnName(i).equals(watch.column())) {
+                i++;
+            }
+            if (i == values.length) {
+                knownLost = true; // not a column of the table (never so): read the page
+                return;
+            }
+            Object value = values[i];
+            if (value == null) {
+                continue; // as a NULL in the log: no view watches it
+            }
+            if (!(value instanceof String text) || table.validator(i).columnType() != ColumnType.TEXT) {
+                knownLost = true; // the log's text of it may differ: read the page
+                return;
+            }
+            Set<View> hit = watch.byValue().get(text);
+            if (hit != null) {
+                knownViews.addAll(hit);
+            }
+        }
+    }
+
+    /** A mutation was rolled back: what it inserted is not in the log. */
+    void insertsLost() {
+        knownLost = true;
+    }
+
+    /** The log's last seq, read in the transaction of a push's last mutation, after its writes. */
+    void logSeq(long seq) {
+        knownSeq = seq;
+    }
+
+    private List<ColumnWatch> watchesOf(String table) {
+        if (watchesByTable == null) {
+            watchesByTable = new HashMap<>();
+            for (Map.Entry<String, Map<String, Set<View>>> e : watched.entrySet()) {
+                String key = e.getKey();
+                int dot = key.indexOf('.');
+                watchesByTable.computeIfAbsent(key.substring(0, dot), k -> new ArrayList<>(1))
+                        .add(new ColumnWatch(key.substring(dot + 1), e.getValue()));
+            }
+        }
+        List<ColumnWatch> columns = watchesByTable.get(table);
+        return columns == null ? List.of() : columns;
     }
 
     /**
@@ -120,6 +221,54 @@ final class ViewIndex {
      * after the change.
      */
     Page page(Sql sql, long from) {
+        boolean known = !knownLost && knownRows > 0 && knownSeq - from == knownRows;
+        long knownTo = knownSeq;
+        int rows = knownRows;
+        knownRows = 0;
+        knownLost = false;
+        knownSeq = -1;
+        if (known) {
+            pagesKnown++;
+        } else {
+            pagesRead++;
+        }
+        if (known && !VERIFY_KNOWN_PAGES) {
+            fillKnown(page, knownTo, rows);
+            return page;
+        }
+        Page read = read(sql, from);
+        if (known) {
+            Page expected = new Page();
+            fillKnown(expected, knownTo, rows);
+            boolean same = expected.to == read.to && expected.tables.equals(read.tables) && expected.views.equals(read.views);
+            for (String t : expected.tables) {
+                same &= expected.onlyRowSeq(t) == 0 || expected.onlyRowSeq(t) == read.onlyRowSeq(t);
+            }
+            if (!same) {
+                throw new IllegalStateException("a page known without reading the log differs from the log after " + from);
+            }
+        }
+        knownTables.clear();
+        knownViews.clear();
+        return read;
+    }
+
+    /** The page from the noted inserts (the caller checked that they are the whole page), which are then cleared. */
+    private void fillKnown(Page into, long to, int rows) {
+        into.tables.clear();
+        into.views.clear();
+        into.onlyRow.clear();
+        into.tables.addAll(knownTables);
+        into.views.addAll(knownViews);
+        for (String t : knownTables) {
+            into.onlyRow.put(t, rows == 1 ? to : 0L); // 0: the table's row, if it is the only one, is not told apart
+        }
+        into.to = to;
+        knownTables.clear();
+        knownViews.clear();
+    }
+
+    private Page read(Sql sql, long from) {
         if (pageSql == null) {
             compilePage();
         }
