@@ -46,14 +46,18 @@ final class ViewIndex {
      * builds its page from these when the log after the round's start holds exactly these rows:
      * each noted insert wrote one log row after that start, so when as many seqs follow the start
      * as inserts were noted, no other row is among them. Anything else (an update or a delete, a
-     * rolled-back mutation, a write from outside a push, a watched value that is not text) and
-     * the page is read as before.
+     * rolled-back mutation, a write from outside a push, a watched value that is not text, a view
+     * added or removed in between) and the page is read as before.
      */
     private final Set<String> knownTables = new LinkedHashSet<>();
     private final Set<View> knownViews = new LinkedHashSet<>();
     private int knownRows;
     private boolean knownLost;
     private long knownSeq = -1;
+    /** The last noted insert's table, its watches and views hit: the same again adds nothing. */
+    private Table lastTable;
+    private List<ColumnWatch> lastColumns;
+    private Set<View> lastHit;
     /** Work counters since this instance started (as Pokes'): pages read from the log, pages known without it. */
     long pagesRead;
     long pagesKnown;
@@ -73,6 +77,7 @@ final class ViewIndex {
             return known;
         }
         byKey.put(view.key, view);
+        indexChanged();
         for (View.Watch w : view.watches()) {
             watched.computeIfAbsent(w.table() + "." + w.column(), k -> {
                         watchesChanged();
@@ -89,6 +94,7 @@ final class ViewIndex {
         if (byKey.remove(view.key) == null) {
             return;
         }
+        indexChanged();
         for (View.Watch w : view.watches()) {
             Map<String, Set<View>> byValue = watched.get(w.table() + "." + w.column());
             Set<View> set = byValue.get(view.watchValue());
@@ -110,6 +116,15 @@ final class ViewIndex {
         }
     }
 
+    /** Inserts noted before a view came or went are matched against other views than the page's: read it. */
+    private void indexChanged() {
+        if (knownRows > 0) {
+            knownLost = true;
+        }
+        lastTable = null;
+        lastHit = null;
+    }
+
     private void watchesChanged() {
         pageSql = null;
         watchesByTable = null;
@@ -124,14 +139,17 @@ final class ViewIndex {
         if (knownLost) {
             return;
         }
-        String name = table.name();
-        if (knownTables.add(name)) {
-            Set<View> always = unwatched.get(name);
-            if (always != null) {
-                knownViews.addAll(always);
+        if (table != lastTable) { // pushes of many rows insert into one table after another
+            lastTable = table;
+            lastColumns = watchesOf(table.name());
+            if (knownTables.add(table.name())) {
+                Set<View> always = unwatched.get(table.name());
+                if (always != null) {
+                    knownViews.addAll(always);
+                }
             }
         }
-        List<ColumnWatch> columns = watchesOf(name);
+        List<ColumnWatch> columns = lastColumns;
         for (int w = 0; w < columns.size(); w++) {
             ColumnWatch watch = columns.get(w);
             int i = 0;
@@ -151,7 +169,8 @@ final class ViewIndex {
                 return;
             }
             Set<View> hit = watch.byValue().get(text);
-            if (hit != null) {
+            if (hit != null && hit != lastHit) {
+                lastHit = hit;
                 knownViews.addAll(hit);
             }
         }
@@ -248,8 +267,7 @@ final class ViewIndex {
                 throw new IllegalStateException("a page known without reading the log differs from the log after " + from);
             }
         }
-        knownTables.clear();
-        knownViews.clear();
+        clearKnown();
         return read;
     }
 
@@ -264,8 +282,14 @@ final class ViewIndex {
             into.onlyRow.put(t, rows == 1 ? to : 0L); // 0: the table's row, if it is the only one, is not told apart
         }
         into.to = to;
+        clearKnown();
+    }
+
+    private void clearKnown() {
         knownTables.clear();
         knownViews.clear();
+        lastTable = null;
+        lastHit = null;
     }
 
     private Page read(Sql sql, long from) {
