@@ -7,7 +7,9 @@
 //   mvn -B -q install -DskipTests   # the Shoal artifacts; the bench app (test-harness/bench/app) is built on first use
 //   node test-harness/bench/fanout.js [--quick] [--only=latency|unrelated|writes]
 //
-// Scenarios, each on a fresh shard, first on shoal, then on the baseline:
+// Scenarios, each on a fresh shard of fresh systems, shoal and the baseline (latency rows up to
+// INTERLEAVE_MAX sockets: both at once, their writes alternating in blocks; other scenarios: first
+// on shoal, then on the baseline):
 // - latency: N = 1, 10, 100, 1,000 sockets of N identities, and 1,000 sockets of ONE identity,
 //   subscribed to messagesByChannel({channelId: "c"}); a writer (a member, not subscribed) pushes
 //   warm-up writes, then timed ones, one at a time; write-to-visible = push sent until the last of
@@ -43,11 +45,17 @@ const WARMUP = QUICK ? 10 : 20; // the first row is also the first work of both 
 // apart, as the cost of a fresh isolate.
 const warmupFor = (n) => (QUICK ? WARMUP : Math.min(3000, Math.max(WARMUP, Math.round(300000 / n))));
 const COLD = 300;
-// Timed writes per row: 1,000 at N <= 100 (the p99 is then the 10th slowest, not the 3rd), 300 above.
+// Timed writes per row: 3,000 at N <= 10 (a write takes ~0.4 ms: the p99 is the 30th slowest, and
+// moves less from run to run than the 10th), 1,000 up to N = 100, 300 above.
 const WRITES_FLAG = process.argv.find((a) => a.startsWith("--writes="))?.slice(9);
-const writesFor = (n) => Number(WRITES_FLAG ?? (QUICK ? 40 : n <= 100 ? 1000 : 300));
+const writesFor = (n) => Number(WRITES_FLAG ?? (QUICK ? 40 : n <= 10 ? 3000 : n <= 100 ? 1000 : 300));
 const WRITES = Number(WRITES_FLAG ?? (QUICK ? 40 : 300)); // per phase of the unrelated-views scenario
 const OPEN_BATCH = 50; // sockets opened (and subscribed) concurrently
+// Latency rows up to this many sockets run both systems at once, their writes alternating in
+// blocks of BLOCK (latencyInterleaved); larger rows run one system after the other (both systems'
+// sockets at once would double this process's load, and the client CPU row is taken at N=1,000).
+const INTERLEAVE_MAX = 100;
+const BLOCK = 250;
 const TIMEOUT_MS = 120000; // for any one step: opening a batch, one write's delivery
 const CHANNEL = "c";
 const UNRELATED = QUICK ? 2000 : 10000; // subscriptions to other channels
@@ -96,7 +104,7 @@ async function openMany(worker, shard, n, setup, then) {
  * push sent -> the last of them has the poke with the row. Returns {last, first, cpu, client} of the
  * timed writes, and `cold`: the write-to-visible of the first COLD warm-up writes.
  */
-async function writes(worker, writer, subs, { from, warmup, count }) {
+async function writes(worker, writer, subs, { from, warmup, count, coldUntil = from + COLD }) {
   const n = subs.length;
   const last = [];
   const cold = [];
@@ -149,7 +157,7 @@ async function writes(worker, writer, subs, { from, warmup, count }) {
     if (k >= from + warmup) {
       last.push(pending.last - pending.t0);
       first.push(pending.first - pending.t0);
-    } else if (k < from + COLD) {
+    } else if (k < coldUntil) {
       cold.push(pending.last - pending.t0);
     }
   }
@@ -170,8 +178,8 @@ async function closeAll(sockets) {
   for (let i = 0; i < sockets.length; i += OPEN_BATCH) await Promise.all(sockets.slice(i, i + OPEN_BATCH).map((s) => s.close()));
 }
 
-/** One latency row on one system, on a fresh shard: `n` sockets of `nIds` identities. */
-async function latency(worker, n, nIds) {
+/** A latency row's setup on one system, on a fresh shard: `n` sockets of `nIds` identities and the writer. */
+async function setUp(worker, n, nIds) {
   const shard = `fanout-${n}-${nIds}`;
   const identities = Array.from({ length: nIds }, (_, i) => `user${i}`);
   const t0 = performance.now();
@@ -180,9 +188,11 @@ async function latency(worker, n, nIds) {
   const subs = await openMany(worker, shard, n, (i) => ({ sub: identities[i % nIds], client: `c${i}` }), (s) => s.subscribe("s", CHANNEL));
   const writer = await BenchSocket.open(worker, { sub: "writer", client: "w", shard });
   const t2 = performance.now();
-  const before = await stats(worker, shard);
-  const warmup = warmupFor(n);
-  const r = await writes(worker, writer, subs, { from: 1, warmup, count: writesFor(n) });
+  return { worker, shard, subs, writer, membershipMs: t1 - t0, subscribeMs: t2 - t1, before: await stats(worker, shard) };
+}
+
+/** A latency row's figures on one system, its sockets closed: `r` from its writes, `total` writes made. */
+async function tearDown({ worker, shard, subs, writer, membershipMs, subscribeMs, before }, r, total) {
   const after = await stats(worker, shard);
   const errors = [writer, ...subs].flatMap((s) => s.errors);
   await closeAll(subs);
@@ -190,11 +200,58 @@ async function latency(worker, n, nIds) {
   if (errors.length) throw new Error(`error frames: ${JSON.stringify(errors.slice(0, 3))}`);
   return {
     ...r,
-    membershipMs: t1 - t0,
-    subscribeMs: t2 - t1,
-    diffPerCommit: after ? (after.diffQueries - before.diffQueries) / (warmup + writesFor(n)) : null,
-    pokesPerCommit: after ? (after.pokesSent - before.pokesSent) / (warmup + writesFor(n)) : null,
+    membershipMs,
+    subscribeMs,
+    diffPerCommit: after ? (after.diffQueries - before.diffQueries) / total : null,
+    pokesPerCommit: after ? (after.pokesSent - before.pokesSent) / total : null,
   };
+}
+
+/** One latency row on one system alone: setup, warm-up, timed writes. */
+async function latency(worker, n, nIds) {
+  const side = await setUp(worker, n, nIds);
+  const r = await writes(worker, side.writer, side.subs, { from: 1, warmup: warmupFor(n), count: writesFor(n) });
+  return tearDown(side, r, warmupFor(n) + writesFor(n));
+}
+
+/**
+ * One latency row on both systems at once (rows up to INTERLEAVE_MAX sockets): after both setups,
+ * the writes alternate between the systems in blocks of BLOCK, the first system of each pair of
+ * blocks taking turns, so that the machine's drift (other processes, CPU frequency) falls on both
+ * alike rather than on whichever ran second. Each system's workerd CPU and this process's CPU are
+ * summed over its own blocks.
+ */
+async function latencyInterleaved(systems, n, nIds) {
+  const names = Object.keys(systems);
+  const sides = {};
+  for (const name of names) sides[name] = await setUp(systems[name], n, nIds);
+  const warmup = warmupFor(n);
+  const count = writesFor(n);
+  const out = Object.fromEntries(names.map((name) => [name, { last: [], first: [], cold: [], cpuMs: 0, clientMs: 0 }]));
+  for (let k = 1, turn = 0; k <= warmup + count; turn++) {
+    const timed = k > warmup;
+    const size = Math.min(BLOCK, timed ? warmup + count - k + 1 : warmup - k + 1); // no block straddles the warm-up's end
+    const order = turn % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      const { worker, writer, subs } = sides[name];
+      const r = await writes(worker, writer, subs, { from: k, warmup: timed ? 0 : size, count: timed ? size : 0, coldUntil: 1 + COLD });
+      const o = out[name];
+      o.last.push(...r.last);
+      o.first.push(...r.first);
+      o.cold.push(...r.cold);
+      if (timed) {
+        o.cpuMs += r.cpu * size;
+        o.clientMs += r.client * size;
+      }
+    }
+    k += size;
+  }
+  const r = {};
+  for (const name of names) {
+    const o = out[name];
+    r[name] = await tearDown(sides[name], { last: o.last, first: o.first, cold: o.cold, cpu: o.cpuMs / count, client: o.clientMs / count }, warmup + count);
+  }
+  return r;
 }
 
 /**
@@ -248,11 +305,18 @@ async function main() {
   // Each scenario on a fresh pair of systems (an empty Durable Object each), both run back to back.
   for (const { n, identities } of runs("latency") ? SIZES : []) {
     await withSystems({ inspect: true }, async (systems) => {
-      const r = {};
-      for (const [name, w] of Object.entries(systems)) {
-        log(`latency N=${n}: ${name} (${n} sockets of ${identities} identities, ${warmupFor(n)} warm-up + ${writesFor(n)} sequential writes)`);
-        r[name] = await latency(w, n, identities);
-        log(`  setup: membership ${(r[name].membershipMs / 1000).toFixed(1)} s, sockets + subscriptions ${(r[name].subscribeMs / 1000).toFixed(1)} s`);
+      let r = {};
+      if (n <= INTERLEAVE_MAX) {
+        log(`latency N=${n}: both systems (${n} sockets of ${identities} identities each, ${warmupFor(n)} warm-up + ${writesFor(n)} sequential writes, alternating in blocks of ${BLOCK})`);
+        r = await latencyInterleaved(systems, n, identities);
+      } else {
+        for (const [name, w] of Object.entries(systems)) {
+          log(`latency N=${n}: ${name} (${n} sockets of ${identities} identities, ${warmupFor(n)} warm-up + ${writesFor(n)} sequential writes)`);
+          r[name] = await latency(w, n, identities);
+        }
+      }
+      for (const name of Object.keys(r)) {
+        log(`  ${name} setup: membership ${(r[name].membershipMs / 1000).toFixed(1)} s, sockets + subscriptions ${(r[name].subscribeMs / 1000).toFixed(1)} s`);
       }
       rows.push({ n, identities, ...r });
     });
