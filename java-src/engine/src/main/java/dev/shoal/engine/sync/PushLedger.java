@@ -52,6 +52,8 @@ final class PushLedger {
     private final String shardName;
     private final Checks checks;
     private final ViewIndex views;
+    /** The current push's {@code pokedNext} (see {@link #push}). */
+    private boolean pokedNext;
     private final Map<String, Client> clients = new HashMap<>();
     /** Write statements built once per instance (their text depends on the schema only). */
     private final Db.Statements statements = new Db.Statements();
@@ -89,8 +91,12 @@ final class PushLedger {
     /**
      * Runs a push for {@code c} and answers it with {@code pushResult}; the caller pokes after.
      * {@code now}: the time of the push in ms, the same for each of its mutations ({@code ctx.now()}).
+     * {@code pokedNext}: a poke round follows this push at once, so its ledger write also reads the
+     * log's seq for it ({@link ViewIndex#logSeq}); a push held back by a burst skips that.
      */
-    void push(Conn c, List<ClientFrame.Mutation> mutations, int frameChars, double now) {
+    void push(Conn c, List<ClientFrame.Mutation> mutations, int frameChars, double now, boolean pokedNext) {
+        this.pokedNext = pokedNext;
+        views.logSeq(-1);
         long last = lastMutationId(c.ledger);
         long recorded = last;
         ServerFrames.PushResult results = new ServerFrames.PushResult(mutations.size());
@@ -219,11 +225,19 @@ final class PushLedger {
         }
     }
 
-    /** Also reads the log's last seq for the poke round ({@link ViewIndex#logSeq}): the push's writes are done. */
+    private static final String RECORD_APPLIED = "INSERT INTO __shoal_clients (identity, client, last_mutation_id) VALUES (?, ?, ?)"
+            + " ON CONFLICT (identity, client) DO UPDATE SET last_mutation_id = excluded.last_mutation_id";
+    private static final String RECORD_APPLIED_AND_READ_SEQ = RECORD_APPLIED + " RETURNING (SELECT seq FROM sqlite_sequence WHERE name = '__cdc_log')";
+
+    /**
+     * When a poke round follows the push, also reads the log's last seq for it ({@link
+     * ViewIndex#logSeq}): the push's writes are done.
+     */
     private void recordApplied(Conn c, long id) {
-        views.logSeq(sql.queryLong(-1, "INSERT INTO __shoal_clients (identity, client, last_mutation_id) VALUES (?, ?, ?)"
-                + " ON CONFLICT (identity, client) DO UPDATE SET last_mutation_id = excluded.last_mutation_id"
-                + " RETURNING (SELECT seq FROM sqlite_sequence WHERE name = '__cdc_log')",
-                c.auth.userId(), c.client, id));
+        if (pokedNext) {
+            views.logSeq(sql.queryLong(-1, RECORD_APPLIED_AND_READ_SEQ, c.auth.userId(), c.client, id));
+        } else {
+            sql.exec(RECORD_APPLIED, c.auth.userId(), c.client, id);
+        }
     }
 }

@@ -214,7 +214,9 @@ public final class Shard {
             return 0;
         }
         List<ClientFrame.Mutation> mutations = ((ClientFrame.Push) frame).mutations();
-        ledger.push(c, mutations, frameChars, nowMs);
+        // A round follows at once unless a burst holds this push back (the same tests as below).
+        boolean pokedNext = !inBurst || heldBack + 1 >= limits.burstPushesMax();
+        ledger.push(c, mutations, frameChars, nowMs, pokedNext);
         // Every socket of the pushing (identity, client) is poked, to confirm its lastMutationId;
         // no other socket is looked at.
         unconfirmed.addAll(c.ledger.sockets);
