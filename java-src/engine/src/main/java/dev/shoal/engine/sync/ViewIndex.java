@@ -128,6 +128,7 @@ final class ViewIndex {
     private void watchesChanged() {
         pageSql = null;
         watchesByTable = null;
+        lastTable = null; // its watches were looked up in the old map
     }
 
     /**
