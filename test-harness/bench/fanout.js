@@ -19,7 +19,7 @@
 //   subscriptions to 10,000 other channels (100 sockets x 100); the worker's V8 heap (through
 //   workerd's inspector) before and after them;
 // - sustained writes/s with 1 mutation per push (16 in flight) and 50 per push (4 in flight), the
-//   median of 3 runs, each on fresh systems (TPUT_REPEATS), each after TPUT_WARMUP_MS of the same load
+//   median of 5 runs, each on fresh systems (TPUT_REPEATS), each after TPUT_WARMUP_MS of the same load
 //   on another channel of the shard (untimed: the JIT settles).
 // A script, not a test: nothing here asserts on time. See README.md beside this file.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -62,9 +62,10 @@ const UNRELATED = QUICK ? 2000 : 10000; // subscriptions to other channels
 const SUBS_PER_SOCKET = 100; // the protocol's default subscriptionsPerSocketMax
 const TPUT_MS = QUICK ? 1500 : 3000;
 // Sustained writes move by tens of percent from one 3 s run to the next on a shared machine (both
-// systems): each mode runs this many times, each time on fresh systems, shoal then baseline, and
-// the rows report each system's median run (every run's ratio is printed too).
-const TPUT_REPEATS = QUICK ? 1 : 3;
+// systems): each mode runs this many times, each time on fresh systems, shoal first in odd runs
+// and the baseline first in even ones, and the rows report each system's median run (every run's
+// ratio is printed too).
+const TPUT_REPEATS = QUICK ? 1 : 5;
 const MODES = [
   { key: "pipe1", label: "1 mutation/push, 16 in flight", writers: 1, batch: 1, inFlight: 16, goal: 0.9 },
   { key: "batch50", label: "50 mutations/push, 4 in flight", writers: 1, batch: 50, inFlight: 4, goal: 0.8 },
@@ -335,7 +336,9 @@ async function main() {
     for (let rep = 1; rep <= TPUT_REPEATS; rep++) {
       await withSystems({ inspect: true }, async (systems) => {
         const r = {};
-        for (const [name, w] of Object.entries(systems)) {
+        const order = Object.entries(systems);
+        if (rep % 2 === 0) order.reverse();
+        for (const [name, w] of order) {
           log(`sustained writes, ${mode.label}, run ${rep}/${TPUT_REPEATS}: ${name} (${TPUT_MS} ms)`);
           r[name] = await sustainedWrites(w, { ...mode, durationMs: TPUT_MS });
         }
