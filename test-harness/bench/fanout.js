@@ -7,9 +7,8 @@
 //   mvn -B -q install -DskipTests   # the Shoal artifacts; the bench app (test-harness/bench/app) is built on first use
 //   node test-harness/bench/fanout.js [--quick] [--only=latency|unrelated|writes]
 //
-// Scenarios, each on a fresh shard of fresh systems, shoal and the baseline (latency rows up to
-// INTERLEAVE_MAX sockets: both at once, their writes alternating in blocks; other scenarios: first
-// on shoal, then on the baseline):
+// Scenarios, each on a fresh shard of fresh systems, shoal and the baseline (latency rows: both at
+// once, their writes alternating in blocks; other scenarios: one system after the other):
 // - latency: N = 1, 10, 100, 1,000 sockets of N identities, and 1,000 sockets of ONE identity,
 //   subscribed to messagesByChannel({channelId: "c"}); a writer (a member, not subscribed) pushes
 //   warm-up writes, then timed ones, one at a time; write-to-visible = push sent until the last of
@@ -46,16 +45,15 @@ const WARMUP = QUICK ? 10 : 20; // the first row is also the first work of both 
 const warmupFor = (n) => (QUICK ? WARMUP : Math.min(3000, Math.max(WARMUP, Math.round(300000 / n))));
 const COLD = 300;
 // Timed writes per row: 3,000 at N <= 10 (a write takes ~0.4 ms: the p99 is the 30th slowest, and
-// moves less from run to run than the 10th), 1,000 up to N = 100, 300 above.
+// moves less from run to run than the 10th), 1,000 up to N = 100, 600 above (the 6th slowest).
 const WRITES_FLAG = process.argv.find((a) => a.startsWith("--writes="))?.slice(9);
-const writesFor = (n) => Number(WRITES_FLAG ?? (QUICK ? 40 : n <= 10 ? 3000 : n <= 100 ? 1000 : 300));
+const writesFor = (n) => Number(WRITES_FLAG ?? (QUICK ? 40 : n <= 10 ? 3000 : n <= 100 ? 1000 : 600));
 const WRITES = Number(WRITES_FLAG ?? (QUICK ? 40 : 300)); // per phase of the unrelated-views scenario
 const OPEN_BATCH = 50; // sockets opened (and subscribed) concurrently
-// Latency rows up to this many sockets run both systems at once, their writes alternating in
-// blocks of BLOCK (latencyInterleaved); larger rows run one system after the other (both systems'
-// sockets at once would double this process's load, and the client CPU row is taken at N=1,000).
-const INTERLEAVE_MAX = 100;
-const BLOCK = 250;
+// Latency rows run both systems at once, their writes alternating in blocks (latencyInterleaved):
+// 250 writes up to N=100 (~0.1 to 0.4 s; smaller blocks start each system cold too often, see
+// docs/benchmarks.md "Seventh pass"), 50 above (~1 s at N=1,000).
+const blockFor = (n) => (n <= 100 ? 250 : 50);
 const TIMEOUT_MS = 120000; // for any one step: opening a batch, one write's delivery
 const CHANNEL = "c";
 const UNRELATED = QUICK ? 2000 : 10000; // subscriptions to other channels
@@ -208,19 +206,11 @@ async function tearDown({ worker, shard, subs, writer, membershipMs, subscribeMs
   };
 }
 
-/** One latency row on one system alone: setup, warm-up, timed writes. */
-async function latency(worker, n, nIds) {
-  const side = await setUp(worker, n, nIds);
-  const r = await writes(worker, side.writer, side.subs, { from: 1, warmup: warmupFor(n), count: writesFor(n) });
-  return tearDown(side, r, warmupFor(n) + writesFor(n));
-}
-
 /**
- * One latency row on both systems at once (rows up to INTERLEAVE_MAX sockets): after both setups,
- * the writes alternate between the systems in blocks of BLOCK, the first system of each pair of
- * blocks taking turns, so that the machine's drift (other processes, CPU frequency) falls on both
- * alike rather than on whichever ran second. Each system's workerd CPU and this process's CPU are
- * summed over its own blocks.
+ * One latency row on both systems at once: after both setups, the writes alternate between the
+ * systems in blocks (blockFor), the first system of each pair of blocks taking turns, so that the
+ * machine's drift (other processes, CPU frequency) falls on both alike rather than on whichever
+ * ran second. Each system's workerd CPU and this process's CPU are summed over its own blocks.
  */
 async function latencyInterleaved(systems, n, nIds) {
   const names = Object.keys(systems);
@@ -231,7 +221,7 @@ async function latencyInterleaved(systems, n, nIds) {
   const out = Object.fromEntries(names.map((name) => [name, { last: [], first: [], cold: [], cpuMs: 0, clientMs: 0 }]));
   for (let k = 1, turn = 0; k <= warmup + count; turn++) {
     const timed = k > warmup;
-    const size = Math.min(BLOCK, timed ? warmup + count - k + 1 : warmup - k + 1); // no block straddles the warm-up's end
+    const size = Math.min(blockFor(n), timed ? warmup + count - k + 1 : warmup - k + 1); // no block straddles the warm-up's end
     const order = turn % 2 === 0 ? names : [...names].reverse();
     for (const name of order) {
       const { worker, writer, subs } = sides[name];
@@ -306,16 +296,8 @@ async function main() {
   // Each scenario on a fresh pair of systems (an empty Durable Object each), both run back to back.
   for (const { n, identities } of runs("latency") ? SIZES : []) {
     await withSystems({ inspect: true }, async (systems) => {
-      let r = {};
-      if (n <= INTERLEAVE_MAX) {
-        log(`latency N=${n}: both systems (${n} sockets of ${identities} identities each, ${warmupFor(n)} warm-up + ${writesFor(n)} sequential writes, alternating in blocks of ${BLOCK})`);
-        r = await latencyInterleaved(systems, n, identities);
-      } else {
-        for (const [name, w] of Object.entries(systems)) {
-          log(`latency N=${n}: ${name} (${n} sockets of ${identities} identities, ${warmupFor(n)} warm-up + ${writesFor(n)} sequential writes)`);
-          r[name] = await latency(w, n, identities);
-        }
-      }
+      log(`latency N=${n}: both systems (${n} sockets of ${identities} identities each, ${warmupFor(n)} warm-up + ${writesFor(n)} sequential writes, alternating in blocks of ${blockFor(n)})`);
+      const r = await latencyInterleaved(systems, n, identities);
       for (const name of Object.keys(r)) {
         log(`  ${name} setup: membership ${(r[name].membershipMs / 1000).toFixed(1)} s, sockets + subscriptions ${(r[name].subscribeMs / 1000).toFixed(1)} s`);
       }
