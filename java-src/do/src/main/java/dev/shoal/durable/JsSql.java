@@ -31,6 +31,12 @@ final class JsSql implements Sql {
         return (long) writtenOf(checked(write(storage, sql, binds(args))));
     }
 
+    /** As a write whose count is not needed: no row iterator is made (its rows, if any, are read and dropped). */
+    @Override
+    public void exec(String sql, Object... args) {
+        checked(write(storage, sql, binds(args)));
+    }
+
     /** {@code result}, unless it is the statement's error (a string): then that, thrown. */
     private static JSObject checked(JSObject result) {
         String error = errorOf(result);

@@ -327,8 +327,8 @@ public final class Shard {
      * most 3 bytes, a surrogate pair 4).
      */
     static boolean utf8Over(String s, int max) {
-        if ((long) s.length() * 3 <= max) {
-            return false;
+        if (s.length() <= max / 3) {
+            return false; // at most three bytes per UTF-16 unit (int arithmetic: TeaVM's long is a BigInt)
         }
         if (s.length() > max) {
             return true;
