@@ -73,10 +73,7 @@ public final class JdbcSql implements Sql, AutoCloseable {
 
     @Override
     public long write(String sql, Object... args) {
-        Rows rows = query(sql, args);
-        while (rows.next()) {
-            // a write has no rows to read
-        }
+        query(sql, args); // runs it to its end (every row is read)
         try (java.sql.Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("SELECT changes()")) {
             return rs.next() ? rs.getLong(1) : 0;
         } catch (SQLException e) {

@@ -214,14 +214,15 @@ public final class Shard {
             return 0;
         }
         List<ClientFrame.Mutation> mutations = ((ClientFrame.Push) frame).mutations();
-        // A round follows at once unless a burst holds this push back (the same tests as below).
-        boolean pokedNext = !inBurst || heldBack + 1 >= limits.burstPushesMax();
-        ledger.push(c, mutations, frameChars, nowMs, pokedNext);
+        // A round follows at once unless a burst holds this push back.
+        boolean roundNow = !inBurst || heldBack + 1 >= limits.burstPushesMax();
+        ledger.push(c, mutations, frameChars, nowMs, roundNow);
         // Every socket of the pushing (identity, client) is poked, to confirm its lastMutationId;
         // no other socket is looked at.
         unconfirmed.addAll(c.ledger.sockets);
         if (inBurst) {
-            if (++heldBack >= limits.burstPushesMax()) {
+            heldBack++;
+            if (roundNow) {
                 pokeRound();
             } else {
                 pokes.holdBack();

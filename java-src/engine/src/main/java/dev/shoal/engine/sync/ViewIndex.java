@@ -32,7 +32,17 @@ final class ViewIndex {
     /** table -> its watched columns, each with its value -> views; rebuilt with {@link #pageSql}. */
     private Map<String, List<ColumnWatch>> watchesByTable;
 
-    private record ColumnWatch(String column, Map<String, Set<View>> byValue) {}
+    /** A watched column of one table: its views by value, and its position in the table's columns (found on first use). */
+    private static final class ColumnWatch {
+        final String column;
+        final Map<String, Set<View>> byValue;
+        int index = -1;
+
+        ColumnWatch(String column, Map<String, Set<View>> byValue) {
+            this.column = column;
+            this.byValue = byValue;
+        }
+    }
 
     /**
      * In tests (system property {@code shoal.verifyKnownPages=true}), every page known without
@@ -153,11 +163,13 @@ final class ViewIndex {
         List<ColumnWatch> columns = lastColumns;
         for (int w = 0; w < columns.size(); w++) {
             ColumnWatch watch = columns.get(w);
-            int i = 0;
-            while (i < values.length && !table.columnName(i).equals(watch.column())) {
-                i++;
+            if (watch.index < 0) {
+                while (++watch.index < values.length && !table.columnName(watch.index).equals(watch.column)) {
+                    // the watched column's position: found once per table of watches (watchesOf)
+                }
             }
-            if (i == values.length) {
+            int i = watch.index;
+            if (i >= values.length) {
                 knownLost = true; // not a column of the table (never so): read the page
                 return;
             }
@@ -169,7 +181,7 @@ final class ViewIndex {
                 knownLost = true; // the log's text of it may differ: read the page
                 return;
             }
-            Set<View> hit = watch.byValue().get(text);
+            Set<View> hit = watch.byValue.get(text);
             if (hit != null && hit != lastHit) {
                 lastHit = hit;
                 knownViews.addAll(hit);

@@ -84,6 +84,11 @@ class PokeBurstTest {
         assertEquals(n, (long) confirms.get(confirms.size() - 1).get("lastMutationId").asNumber(), "every push is confirmed");
         assertEquals(n, t.peers.to("w", "pushResult").size(), "each push is answered at once, whatever its poke waits for");
         assertEquals(0, t.count("SELECT count(*) FROM __shoal_meta WHERE key = 'poked'"), "no mark once the burst is poked");
+        // Each round run by a push knows its page from the push's inserts (the pushes held back
+        // before it noted theirs); the round at the burst's end, run by no push, reads the log.
+        Json stats = dev.shoal.testkit.JacksonJson.parse(t.shard.statsJson());
+        assertEquals(seqs.size() - 1, (long) stats.get("pagesKnown").asNumber(), "rounds known without the log: " + t.shard.statsJson());
+        assertEquals(1, (long) stats.get("pagesRead").asNumber(), "the burst's end reads it");
     }
 
     @Test
