@@ -49,6 +49,10 @@ const COLD = 300;
 const WRITES_FLAG = process.argv.find((a) => a.startsWith("--writes="))?.slice(9);
 const writesFor = (n) => Number(WRITES_FLAG ?? (QUICK ? 40 : n <= 10 ? 3000 : n <= 100 ? 1000 : 600));
 const WRITES = Number(WRITES_FLAG ?? (QUICK ? 40 : 300)); // per phase of the unrelated-views scenario
+// Untimed writes before each phase of the unrelated-views scenario, as many as the N=1 row's: the
+// phase without them is the first work of fresh processes, and with 20 its p50 was the JIT's
+// warm-up, not the write (0.5 to 0.6 ms against 0.4 ms with 10,000 subscriptions, after them).
+const UNRELATED_WARMUP = QUICK ? WARMUP : warmupFor(1);
 const OPEN_BATCH = 50; // sockets opened (and subscribed) concurrently
 // Latency rows run both systems at once, their writes alternating in blocks (latencyInterleaved):
 // 250 writes up to N=100 (~0.1 to 0.4 s; smaller blocks start each system cold too often, see
@@ -257,7 +261,7 @@ async function unrelated(worker) {
   const reader = await BenchSocket.open(worker, { sub: "reader", client: "r", shard });
   await reader.subscribe("s", CHANNEL);
   const writer = await BenchSocket.open(worker, { sub: "writer", client: "w", shard });
-  const none = await writes(worker, writer, [reader], { from: 1, warmup: WARMUP, count: WRITES });
+  const none = await writes(worker, writer, [reader], { from: 1, warmup: UNRELATED_WARMUP, count: WRITES });
   const heap0 = await heapUsed(worker);
   const rss0 = rssBytes(worker.pid);
   const t0 = performance.now();
@@ -266,7 +270,7 @@ async function unrelated(worker) {
   });
   const subscribeMs = performance.now() - t0;
   const before = await stats(worker, shard);
-  const many = await writes(worker, writer, [reader], { from: 1 + WARMUP + WRITES, warmup: WARMUP, count: WRITES });
+  const many = await writes(worker, writer, [reader], { from: 1 + UNRELATED_WARMUP + WRITES, warmup: UNRELATED_WARMUP, count: WRITES });
   const after = await stats(worker, shard);
   // After the writes: the heap snapshot that collects garbage also disturbs the timing after it.
   const heap1 = await heapUsed(worker);
@@ -281,7 +285,7 @@ async function unrelated(worker) {
     many,
     subscribeMs,
     views: after?.views,
-    diffPerCommit: after ? (after.diffQueries - before.diffQueries) / (WARMUP + WRITES) : null,
+    diffPerCommit: after ? (after.diffQueries - before.diffQueries) / (UNRELATED_WARMUP + WRITES) : null,
     heap0: heap0?.usedSize ?? NaN,
     heap1: heap1?.usedSize ?? NaN,
     rss0: rss0 ?? NaN,
