@@ -34,9 +34,10 @@ const BUCKETS = [
   ["transactionSync (savepoints and the JS inside)", "transactionSync"],
   ["WebSocket send", "WebSocket::send"],
   ["WebSocket receive and pump", "WebSocket::pump"],
+  // Compiled code has a name (JS:...) under --perf-basic-prof; interpreted code runs in V8's
+  // bytecode handlers, so it falls in the next bucket, with V8's runtime and GC.
   ["JIT-compiled JavaScript", "JS:"],
-  ["V8 (interpreter, runtime, GC)", "v8::"],
-  ["V8 builtins", "Builtins_"],
+  ["V8 (interpreted JavaScript, runtime, GC)", "v8::"],
   ["workerd event loop and I/O (kj)", "kj::"],
 ];
 
