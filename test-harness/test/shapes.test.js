@@ -173,5 +173,9 @@ test("one shape with many sockets costs one diff per commit", { timeout: 60000 }
   for (const s of sockets) assert.deepEqual(ids(await s.poke()), ["put hello-all"]);
   const after = await stats(shard);
   assert.equal(after.diffQueries - before.diffQueries, 1, "41 sockets of 41 identities, one view, one query");
+  // The push inserted one row: its round knew the log page from the insert and its ledger write's
+  // RETURNING of the log's seq (ViewIndex, "known pages"), so it did not read the log.
+  assert.equal(after.pagesKnown - before.pagesKnown, 1, "the round's page was known from the push's insert");
+  assert.equal(after.pagesRead - before.pagesRead, 0, "the log was not read for it");
   assert.equal(outsider.all((f) => f.type === "pokeStart").length, 1, "the outsider only ever got its hydration");
 });

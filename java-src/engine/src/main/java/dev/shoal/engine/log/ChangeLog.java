@@ -152,9 +152,12 @@ public final class ChangeLog {
         };
     }
 
+    /** The query of the log's highest seq (no row while the log has never held one); unaffected by compaction. */
+    public static final String SEQ_QUERY = "SELECT seq FROM sqlite_sequence WHERE name = '__cdc_log'";
+
     /** The highest committed seq, 0 while the log is empty; unaffected by compaction. */
     public static long seq(Sql sql) {
-        return sql.queryLong(0, "SELECT seq FROM sqlite_sequence WHERE name = '__cdc_log'");
+        return sql.queryLong(0, SEQ_QUERY);
     }
 
     public static String epoch(Sql sql) {

@@ -230,6 +230,16 @@ public final class Table {
         return validators[i];
     }
 
+    /** The position of {@code column} in {@link #columnName}'s order, -1 when the table has none of that name. */
+    public int columnIndex(String column) {
+        for (int i = 0; i < columnNames.length; i++) {
+            if (columnNames[i].equals(column)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** "table.column" of column {@code i}, as {@link #path}. */
     public String columnPath(int i) {
         return columnPaths[i];

@@ -227,7 +227,7 @@ final class PushLedger {
 
     private static final String RECORD_APPLIED = "INSERT INTO __shoal_clients (identity, client, last_mutation_id) VALUES (?, ?, ?)"
             + " ON CONFLICT (identity, client) DO UPDATE SET last_mutation_id = excluded.last_mutation_id";
-    private static final String RECORD_APPLIED_AND_READ_SEQ = RECORD_APPLIED + " RETURNING (SELECT seq FROM sqlite_sequence WHERE name = '__cdc_log')";
+    private static final String RECORD_APPLIED_AND_READ_SEQ = RECORD_APPLIED + " RETURNING (" + dev.shoal.engine.log.ChangeLog.SEQ_QUERY + ")";
 
     /**
      * When a poke round follows the push, also reads the log's last seq for it ({@link

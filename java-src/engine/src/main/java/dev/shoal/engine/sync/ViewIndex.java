@@ -32,17 +32,8 @@ final class ViewIndex {
     /** table -> its watched columns, each with its value -> views; rebuilt with {@link #pageSql}. */
     private Map<String, List<ColumnWatch>> watchesByTable;
 
-    /** A watched column of one table: its views by value, and its position in the table's columns (found on first use). */
-    private static final class ColumnWatch {
-        final String column;
-        final Map<String, Set<View>> byValue;
-        int index = -1;
-
-        ColumnWatch(String column, Map<String, Set<View>> byValue) {
-            this.column = column;
-            this.byValue = byValue;
-        }
-    }
+    /** A watched column of one table: its position in the table's columns (-1: none of that name), and its views by value. */
+    private record ColumnWatch(int index, Map<String, Set<View>> byValue) {}
 
     /**
      * In tests (system property {@code shoal.verifyKnownPages=true}), every page known without
@@ -152,7 +143,7 @@ final class ViewIndex {
         }
         if (table != lastTable) { // pushes of many rows insert into one table after another
             lastTable = table;
-            lastColumns = watchesOf(table.name());
+            lastColumns = watchesOf(table);
             if (knownTables.add(table.name())) {
                 Set<View> always = unwatched.get(table.name());
                 if (always != null) {
@@ -163,13 +154,8 @@ final class ViewIndex {
         List<ColumnWatch> columns = lastColumns;
         for (int w = 0; w < columns.size(); w++) {
             ColumnWatch watch = columns.get(w);
-            if (watch.index < 0) {
-                while (++watch.index < values.length && !table.columnName(watch.index).equals(watch.column)) {
-                    // the watched column's position: found once per table of watches (watchesOf)
-                }
-            }
-            int i = watch.index;
-            if (i >= values.length) {
+            int i = watch.index();
+            if (i < 0 || i >= values.length) {
                 knownLost = true; // not a column of the table (never so): read the page
                 return;
             }
@@ -181,7 +167,7 @@ final class ViewIndex {
                 knownLost = true; // the log's text of it may differ: read the page
                 return;
             }
-            Set<View> hit = watch.byValue.get(text);
+            Set<View> hit = watch.byValue().get(text);
             if (hit != null && hit != lastHit) {
                 lastHit = hit;
                 knownViews.addAll(hit);
@@ -199,18 +185,21 @@ final class ViewIndex {
         knownSeq = seq;
     }
 
-    private List<ColumnWatch> watchesOf(String table) {
+    /** The watched columns of {@code table}, built once per set of watches (watchesChanged drops them). */
+    private List<ColumnWatch> watchesOf(Table table) {
         if (watchesByTable == null) {
             watchesByTable = new HashMap<>();
-            for (Map.Entry<String, Map<String, Set<View>>> e : watched.entrySet()) {
-                String key = e.getKey();
-                int dot = key.indexOf('.');
-                watchesByTable.computeIfAbsent(key.substring(0, dot), k -> new ArrayList<>(1))
-                        .add(new ColumnWatch(key.substring(dot + 1), e.getValue()));
-            }
         }
-        List<ColumnWatch> columns = watchesByTable.get(table);
-        return columns == null ? List.of() : columns;
+        return watchesByTable.computeIfAbsent(table.name(), name -> {
+            List<ColumnWatch> columns = new ArrayList<>(1);
+            String prefix = name + ".";
+            for (Map.Entry<String, Map<String, Set<View>>> e : watched.entrySet()) {
+                if (e.getKey().startsWith(prefix)) {
+                    columns.add(new ColumnWatch(table.columnIndex(e.getKey().substring(prefix.length())), e.getValue()));
+                }
+            }
+            return columns;
+        });
     }
 
     /**
